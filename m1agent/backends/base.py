@@ -1,0 +1,70 @@
+"""The one interface every backend implements: a ``ModelRequest`` in, a stream of events out.
+
+The stream yields the protocol's deltas (thinking, text, tool-call progress, problems) as they become
+certain, and ends with exactly one ``ModelResponse`` that holds the whole parsed ``Turn``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from m1agent.messages import Message, ToolSpec
+from m1agent.protocol.types import StreamDelta, Turn
+from m1agent.usage import Usage
+
+FinishReason = Literal["stop", "tool_calls", "length", "error"]
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    """Everything a backend needs for one generation.
+
+    ``max_tokens`` is the whole output budget (thinking plus answer). ``None`` lets the backend pick
+    its own explicit default; no backend leaves it to the server.
+    """
+
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    max_tokens: int | None = None
+    temperature: float = 1.0
+    top_p: float = 0.95
+    tool_choice: Literal["auto", "none"] = "auto"
+    stop: list[str] | None = None
+    turn_index: int = 0
+    # Raw backends only: text appended after the generation prompt, to continue a cut-off answer.
+    continuation: str = ""
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResponse:
+    """The end of one generation: the parsed turn, usage, why it stopped, and the raw M1 text."""
+
+    turn: Turn
+    usage: Usage
+    finish_reason: FinishReason
+    raw_text: str = ""
+    model: str = ""
+    kind: Literal["model_response"] = "model_response"
+
+
+ModelEvent = StreamDelta | ModelResponse
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One way of reaching M1."""
+
+    name: str
+    model: str
+    context_window: int
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        """Generate one answer; the last event is always a ``ModelResponse``, or an error is raised."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

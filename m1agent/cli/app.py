@@ -1,0 +1,18 @@
+"""The typer application; each command lives in its own module and registers itself here."""
+
+import typer
+
+app = typer.Typer(name="m1agent", help="An agent framework built on MiniMax-M1.", no_args_is_help=True)
+
+
+@app.callback()
+def _root() -> None:
+    """An agent framework built on MiniMax-M1."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from m1agent import __version__
+
+    typer.echo(__version__)

@@ -1,0 +1,55 @@
+"""Rules checked around tool calls: the protocol the core calls, at three points of a turn.
+
+Policies live in ``policies/`` (``m1agent.policies``); the loop only knows this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from m1agent.messages import Message
+from m1agent.protocol.types import ToolCallPart, Turn
+from m1agent.tool import ToolReturn
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a policy says of a call. ``reason`` is written for the model; ``rule`` names the rule."""
+
+    action: Literal["allow", "deny", "ask"]
+    reason: str = ""
+    rule: str = ""
+
+    @classmethod
+    def allow(cls) -> Decision:
+        """Let the call run."""
+        return cls("allow")
+
+    @classmethod
+    def deny(cls, reason: str, rule: str = "") -> Decision:
+        """Refuse the call; the model reads ``reason`` as the tool result."""
+        return cls("deny", reason, rule)
+
+    @classmethod
+    def ask(cls, reason: str, rule: str = "") -> Decision:
+        """Ask the user before the call runs."""
+        return cls("ask", reason, rule)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Checked before a turn's calls, before each call, and after each call."""
+
+    def check_turn(self, turn: Turn, history: Sequence[Message]) -> Sequence[Decision]:
+        """One decision per call of ``turn``, in order (for rules over the whole turn)."""
+        ...
+
+    def check_call(self, call: ToolCallPart, history: Sequence[Message]) -> Decision:
+        """Decide on one call that passed the turn check."""
+        ...
+
+    def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
+        """Update state from a result (who is authenticated, which records were read)."""
+        ...

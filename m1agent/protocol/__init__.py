@@ -1,0 +1,35 @@
+"""M1's wire format: ``parse`` raw output, stream it with ``StreamParser``, ``render`` raw prompts."""
+
+from m1agent.protocol.types import (
+    ParseProblem,
+    ProblemFound,
+    ProblemKind,
+    StreamDelta,
+    TextDelta,
+    TextPart,
+    ThinkingDelta,
+    ThinkingPart,
+    ToolCallArgsDelta,
+    ToolCallDone,
+    ToolCallPart,
+    ToolCallStart,
+    Turn,
+    call_id,
+)
+
+__all__ = [
+    "ParseProblem",
+    "ProblemFound",
+    "ProblemKind",
+    "StreamDelta",
+    "TextDelta",
+    "TextPart",
+    "ThinkingDelta",
+    "ThinkingPart",
+    "ToolCallArgsDelta",
+    "ToolCallDone",
+    "ToolCallPart",
+    "ToolCallStart",
+    "Turn",
+    "call_id",
+]

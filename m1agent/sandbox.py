@@ -1,0 +1,46 @@
+"""An isolated place to run code: the protocol the core knows. Drivers live in ``sandboxes/``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """The outcome of one command. Outputs are capped (head and tail kept); byte counts are whole."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    timed_out: bool = False
+    oom_killed: bool = False
+    duration: float = 0.0
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """A long-lived isolated environment for one agent session."""
+
+    async def run(self, cmd: str, timeout: float = 60.0, stdin: str | None = None) -> CommandResult:
+        """Run a shell command in the work dir."""
+        ...
+
+    async def run_python(self, code: str, timeout: float = 60.0) -> CommandResult:
+        """Run code in a Python REPL whose state lasts between calls."""
+        ...
+
+    async def write_files(self, files: Mapping[str, str | bytes]) -> None:
+        """Write files under the work dir (paths relative to it)."""
+        ...
+
+    async def read_file(self, path: str) -> bytes:
+        """Read one file under the work dir."""
+        ...
+
+    async def close(self) -> None:
+        """Stop and remove the container and what it owns."""
+        ...

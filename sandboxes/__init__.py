@@ -1,0 +1,1 @@
+"""m1agent.sandboxes."""

@@ -1,0 +1,24 @@
+"""Shared fixtures: where the reference data beside the project lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ``shared/`` folder beside the project root (CI puts it there)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: clone the project beside shared/")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(shared_dir: Path) -> Path:
+    """M1's BPE merges, used by the exact token counter."""
+    return shared_dir / "m1-tokenizer"
