@@ -6,7 +6,7 @@ knows nothing else about them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -66,4 +66,21 @@ class Tool(Protocol):
 
     def spec(self) -> ToolSpec:
         """The name, description and (normalized) schema the model sees."""
+        ...
+
+
+@runtime_checkable
+class Toolset(Protocol):
+    """A source of tools whose list can change between turns (an MCP server, a sandbox).
+
+    The agent enters it for the run (``__aenter__``/``__aexit__``) and asks ``list_tools`` before
+    every turn, so tools of a server that went unhealthy leave the next turn.
+    """
+
+    async def __aenter__(self) -> Toolset: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+    async def list_tools(self) -> Sequence[Tool]:
+        """The tools available for the next turn."""
         ...
