@@ -1,0 +1,172 @@
+"""The thinking governor: plans each request's budget, counts thinking, and recovers from exhaustion.
+
+The loop asks ``plan`` before a request, ``record`` after it, and ``recover`` when
+``detect_exhaustion`` says the answer never came. It never sends the same request twice unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+from m1agent.backends.base import ModelRequest, ModelResponse
+from m1agent.messages import Message
+from m1agent.protocol.types import ProblemKind, Turn
+from m1agent.thinking.budget import ThinkingBudget, compute_max_tokens, room_left
+from m1agent.thinking.effort import EffortHook, TurnInfo, default_effort
+from m1agent.thinking.exhaustion import Exhaustion
+from m1agent.thinking.history import ReasoningHistory
+
+if TYPE_CHECKING:
+    from m1agent.tokens import TokenCounter
+
+FORCE_CLOSE = "\n</think>\n"
+# "<think>\n" and "\n</think>\n" around the thought: tokens the counter would not see in .thinking.
+THINK_TAG_TOKENS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """The budget of one request."""
+
+    thinking_cap: int
+    max_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryStep:
+    """What to do about an exhausted turn. ``request`` is set for ``force`` and ``retry``."""
+
+    action: Literal["force", "retry", "stop"]
+    note: str
+    request: ModelRequest | None = None
+
+
+@dataclass(slots=True)
+class ThinkingGovernor:
+    """Thinking as a governed resource for one run."""
+
+    budget: ThinkingBudget = field(default_factory=ThinkingBudget)
+    history: ReasoningHistory = field(default_factory=ReasoningHistory)
+    effort: EffortHook | None = field(default_factory=default_effort)
+    counter: TokenCounter | None = None
+    used: int = 0
+
+    @property
+    def run_remaining(self) -> int | None:
+        """Thinking tokens left in the run, or ``None`` without a per-run limit."""
+        return None if self.budget.per_run is None else max(0, self.budget.per_run - self.used)
+
+    def plan(
+        self, *, turn_index: int, history: Sequence[Message], prompt_tokens: int, context_window: int
+    ) -> TurnPlan | None:
+        """The next request's budget, or ``None`` when the run's thinking budget is spent."""
+        cap = self.budget.per_turn
+        if self.effort is not None:
+            hinted = self.effort(TurnInfo(turn_index, history, cap))
+            if hinted is not None:
+                cap = min(cap, hinted)
+        remaining = self.run_remaining
+        if remaining is not None:
+            if remaining < self.budget.min_turn_thinking:
+                return None
+            cap = min(cap, remaining)
+        max_tokens = compute_max_tokens(
+            thinking_cap=cap,
+            answer_reserve=self.budget.answer_reserve,
+            prompt_tokens=prompt_tokens,
+            context_window=context_window,
+        )
+        return TurnPlan(thinking_cap=cap, max_tokens=max_tokens)
+
+    def thinking_tokens(self, response: ModelResponse) -> int:
+        """Thinking tokens of one response: as the server reported them, else counted exactly."""
+        if response.usage.thinking_tokens:
+            return response.usage.thinking_tokens
+        if not response.turn.thinking:
+            return 0
+        if self.counter is None:
+            return len(response.turn.thinking.encode()) // 3 + THINK_TAG_TOKENS
+        return self.counter.count(response.turn.thinking) + THINK_TAG_TOKENS
+
+    def record(self, response: ModelResponse) -> int:
+        """Count a response's thinking against the run; returns the count."""
+        spent = self.thinking_tokens(response)
+        self.used += spent
+        return spent
+
+    def recover(
+        self,
+        request: ModelRequest,
+        response: ModelResponse,
+        exhaustion: Exhaustion,
+        *,
+        can_continue: bool,
+        prompt_tokens: int,
+        context_window: int,
+        tried: set[str],
+    ) -> RecoveryStep:
+        """The first configured recovery that applies and was not tried yet this turn."""
+        skipped: list[str] = []
+        for action in self.budget.recovery:
+            if action in tried:
+                continue
+            if action == "force":
+                if exhaustion.kind != "cut_inside_think":
+                    continue
+                if not can_continue:
+                    skipped.append("the answer cannot be forced on a chat backend, whose prompt cannot be continued")
+                    continue
+                step = self._force(request, response, prompt_tokens, context_window)
+            elif action == "retry":
+                step = self._retry(request, prompt_tokens, context_window)
+            else:
+                step = RecoveryStep("stop", f"{exhaustion.detail}; stopping with what was produced")
+            if step is not None:
+                tried.add(action)
+                if skipped:
+                    step = replace(step, note=f"{step.note} ({'; '.join(skipped)})")
+                return step
+            skipped.append(f"{action} was not possible")
+        return RecoveryStep("stop", f"{exhaustion.detail}; no recovery left ({'; '.join(skipped) or 'all tried'})")
+
+    def _force(
+        self, request: ModelRequest, response: ModelResponse, prompt_tokens: int, context_window: int
+    ) -> RecoveryStep | None:
+        spent = response.usage.output_tokens or self.thinking_tokens(response)
+        room = room_left(context_window, prompt_tokens + spent + THINK_TAG_TOKENS)
+        answer = min(self.budget.answer_reserve, room)
+        if answer <= 0:
+            return None
+        continued = replace(
+            request, continuation=request.continuation + response.raw_text + FORCE_CLOSE, max_tokens=answer
+        )
+        return RecoveryStep("force", "thinking was cut off; closing it and asking for the answer", continued)
+
+    def _retry(self, request: ModelRequest, prompt_tokens: int, context_window: int) -> RecoveryStep | None:
+        before = request.max_tokens or self.budget.per_turn + self.budget.answer_reserve
+        bigger = min(int(before * self.budget.retry_factor), room_left(context_window, prompt_tokens))
+        if bigger <= before:
+            return None
+        return RecoveryStep(
+            "retry", f"retrying once with a bigger output budget ({before} -> {bigger} tokens)",
+            replace(request, max_tokens=bigger),
+        )
+
+
+def merge_forced(cut: ModelResponse, continued: ModelResponse) -> ModelResponse:
+    """One response from a cut-off thought and the answer generated after the forced close."""
+    problems = tuple(p for p in cut.turn.problems if p.kind != ProblemKind.UNCLOSED_THINK)
+    turn = Turn(
+        thinking=cut.turn.thinking,
+        text=continued.turn.text,
+        tool_calls=continued.turn.tool_calls,
+        problems=problems + tuple(p for p in continued.turn.problems if p.kind != ProblemKind.UNCLOSED_THINK),
+    )
+    return replace(
+        continued,
+        turn=turn,
+        usage=cut.usage + continued.usage,
+        raw_text=cut.raw_text + FORCE_CLOSE + continued.raw_text,
+    )
