@@ -146,10 +146,14 @@ class ToolCallDone:
 
 @dataclass(frozen=True, slots=True)
 class ProblemFound:
-    """The parser met something it could not read (also recorded in the final ``Turn``)."""
+    """The parser met something it could not read (also recorded in the final ``Turn``).
+
+    ``call_index`` names the call object the problem belongs to, when it belongs to one.
+    """
 
     problem: ParseProblem
     kind: Literal["problem"] = "problem"
+    call_index: int | None = None
 
 
 StreamDelta = ThinkingDelta | TextDelta | ToolCallStart | ToolCallArgsDelta | ToolCallDone | ProblemFound
