@@ -1,5 +1,7 @@
 """M1's wire format: ``parse`` raw output, stream it with ``StreamParser``, ``render`` raw prompts."""
 
+from m1agent.protocol.parse import parse
+from m1agent.protocol.stream import StreamParser
 from m1agent.protocol.types import (
     ParseProblem,
     ProblemFound,
@@ -22,6 +24,7 @@ __all__ = [
     "ProblemFound",
     "ProblemKind",
     "StreamDelta",
+    "StreamParser",
     "TextDelta",
     "TextPart",
     "ThinkingDelta",
@@ -32,4 +35,5 @@ __all__ = [
     "ToolCallStart",
     "Turn",
     "call_id",
+    "parse",
 ]
