@@ -16,3 +16,5 @@ def version() -> None:
     from m1agent import __version__
 
     typer.echo(__version__)
+
+from m1agent.cli import parse_cmd  # noqa: E402,F401

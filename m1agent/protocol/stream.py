@@ -445,7 +445,7 @@ class StreamParser:
                         pos = n
                     continue
                 if c == "\n":
-                    return self._cut(data, obj_from, j, "a string in it runs past the end of the line")
+                    return self._cut(data, obj_from, j, "a string in it runs past the end of the line (write line breaks inside strings as \\n)")
                 pos = j + 1
                 self._in_str = False
                 self._last = '"'
@@ -479,7 +479,7 @@ class StreamParser:
             pos = j + 1
             if c == "{" or c == "[":
                 if c == "{" and self._depth >= 1 and self._last in _VALUE_ENDS:
-                    return self._cut(data, obj_from, j, "the call object before it was never closed")
+                    return self._cut(data, obj_from, j, "it was never closed: the next call object starts before its closing brace")
                 self._depth += 1
                 self._last = c
             elif c == "}" or c == "]":
