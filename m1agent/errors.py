@@ -22,9 +22,14 @@ class M1AgentError(Exception):
 
 
 class BackendError(M1AgentError):
-    """The model server failed to give an answer. ``retryable`` says if trying again may help."""
+    """The model server failed to give an answer. ``retryable`` says if trying again may help.
+
+    ``partial_text`` holds the raw M1 output that had already streamed when the failure struck, so that
+    nothing the model wrote is lost (empty when nothing had arrived).
+    """
 
     retryable: bool = False
+    partial_text: str = ""
 
     def __init__(
         self, message: str, *, hint: str | None = None, status: int | None = None, code: int | None = None
