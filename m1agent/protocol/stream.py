@@ -203,14 +203,23 @@ class StreamParser:
         self._state = _TEXT
         return i
 
-    def _in_think(self, data: str, pos: int) -> int:
+    def _next_tag(self, data: str, pos: int) -> tuple[int, str | None]:
+        """Position and name of the next tag (or possible tag prefix, named "") at or after ``pos``."""
         lt = data.find("<", pos)
-        if lt < 0:
+        while lt >= 0:
+            tag = self._tag_at(data, lt)
+            if tag is not None:
+                return lt, tag
+            lt = data.find("<", lt + 1)
+        return -1, None
+
+    def _in_think(self, data: str, pos: int) -> int:
+        lt, tag = self._next_tag(data, pos)
+        if lt < 0 or tag is None:
             self._emit_thinking(data[pos:] if pos else data)
             return len(data)
         if lt > pos:
             self._emit_thinking(data[pos:lt])
-        tag = self._tag_at(data, lt)
         if tag == "":
             return self._hold(data, lt)
         if tag == THINK_CLOSE:
@@ -225,9 +234,6 @@ class StreamParser:
         elif tag == CALLS_CLOSE:
             self._emit_thinking(tag)
             self._end_think_block()
-        else:
-            self._emit_thinking("<")
-            return lt + 1
         return lt + len(tag)
 
     def _end_think_block(self) -> None:
@@ -254,13 +260,12 @@ class StreamParser:
         self._out.append(ThinkingDelta(piece))
 
     def _in_text(self, data: str, pos: int) -> int:
-        lt = data.find("<", pos)
-        if lt < 0:
+        lt, tag = self._next_tag(data, pos)
+        if lt < 0 or tag is None:
             self._emit_text(data[pos:] if pos else data)
             return len(data)
         if lt > pos:
             self._emit_text(data[pos:lt])
-        tag = self._tag_at(data, lt)
         if tag == "":
             return self._hold(data, lt)
         if tag == CALLS_OPEN:
@@ -270,8 +275,8 @@ class StreamParser:
             return lt + len(tag)
         if tag == THINK_CLOSE:
             return lt + len(tag)  # a stray closer is dropped
-        self._emit_text("<")
-        return lt + 1
+        self._emit_text(tag)  # <think> and </tool_calls> are plain text here
+        return lt + len(tag)
 
     def _emit_text(self, s: str) -> None:
         body = s.rstrip()
@@ -445,7 +450,8 @@ class StreamParser:
                         pos = n
                     continue
                 if c == "\n":
-                    return self._cut(data, obj_from, j, "a string in it runs past the end of the line (write line breaks inside strings as \\n)")
+                    why = "a string in it runs past the end of the line (write line breaks inside strings as \\n)"
+                    return self._cut(data, obj_from, j, why)
                 pos = j + 1
                 self._in_str = False
                 self._last = '"'
@@ -479,7 +485,8 @@ class StreamParser:
             pos = j + 1
             if c == "{" or c == "[":
                 if c == "{" and self._depth >= 1 and self._last in _VALUE_ENDS:
-                    return self._cut(data, obj_from, j, "it was never closed: the next call object starts before its closing brace")
+                    why = "it was never closed: the next call object starts before its closing brace"
+                    return self._cut(data, obj_from, j, why)
                 self._depth += 1
                 self._last = c
             elif c == "}" or c == "]":
