@@ -1,0 +1,191 @@
+"""``Agent``: instructions, tools, policies and limits around one backend; ``run``, ``stream``, ``resume``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from m1agent.backends.base import Backend
+from m1agent.events import ApprovalResolved, ContextChanged, RunEvent, RunFinished, RunStarted
+from m1agent.limits import Limits
+from m1agent.loop import Approver, Loop, LoopConfig
+from m1agent.policy import Policy
+from m1agent.pricing import PriceTable
+from m1agent.result import RunResult
+from m1agent.session import SessionState, SessionStore, new_id
+from m1agent.tool import Tool, Toolset
+from m1agent.toolbox import Toolbox
+
+DepsT = TypeVar("DepsT")
+
+
+class Agent(Generic[DepsT]):
+    """An M1 agent.
+
+    >>> agent = Agent(backend=VLLM("http://localhost:8000/v1"), instructions="...", tools=[get_weather])
+    >>> result = agent.run_sync("Weather in Paris?")
+
+    ``tools`` holds ``@tool`` functions, other ``Tool``s and ``Toolset``s (entered for each run, listed
+    before every turn). ``deps`` reaches tools through ``RunContext[Deps]``. ``policies`` are checked
+    around every call. ``approver`` answers approval requests (``bool`` or awaitable ``bool``); without
+    one a run that needs approval stops with ``stop_reason="approval_pending"`` and is continued with
+    ``resume(session_id, approvals={call_id: True})``. ``sessions`` is a ``SessionStore`` or a directory
+    for JSONL transcripts (in memory when ``None``). ``thinking`` is a ``ThinkingGovernor``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        instructions: str = "",
+        tools: Sequence[Tool | Toolset] = (),
+        *,
+        deps_type: type[DepsT] | None = None,
+        deps: DepsT | None = None,
+        policies: Sequence[Policy] = (),
+        limits: Limits | None = None,
+        approver: Approver | None = None,
+        sessions: SessionStore | str | Path | None = None,
+        pricing: PriceTable | None = None,
+        thinking: Any = None,
+        keep_thinking: bool = False,
+        max_concurrency: int = 8,
+        max_result_chars: int = 20_000,
+        tool_timeout: float | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 1.0,
+        top_p: float = 0.95,
+        backend_retries: int = 2,
+    ) -> None:
+        self.backend = backend
+        self.instructions = instructions
+        self.tools = list(tools)
+        self.deps_type = deps_type
+        self.deps = deps
+        self.policies = list(policies)
+        self.limits = limits or Limits()
+        self.approver = approver
+        self.sessions = sessions if isinstance(sessions, SessionStore) else SessionStore(sessions)
+        self.pricing = pricing
+        self.thinking = thinking
+        self.keep_thinking = keep_thinking
+        self.max_concurrency = max_concurrency
+        self.max_result_chars = max_result_chars
+        self.tool_timeout = tool_timeout
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.top_p = top_p
+        self.backend_retries = backend_retries
+
+    async def run(
+        self,
+        prompt: str,
+        *,
+        session_id: str | None = None,
+        deps: DepsT | None = None,
+        limits: Limits | None = None,
+        approver: Approver | None = None,
+    ) -> RunResult:
+        """Run the agent on ``prompt`` (continuing ``session_id``'s conversation when given)."""
+        return await self._execute(prompt, session_id, None, deps, limits, approver, None)
+
+    def run_sync(self, prompt: str, **kwargs: Any) -> RunResult:
+        """``run`` for code without an event loop. Ctrl-C ends the run cleanly with ``cancelled``."""
+        return asyncio.run(self.run(prompt, **kwargs))
+
+    async def resume(
+        self,
+        session_id: str,
+        *,
+        approvals: Mapping[str, bool] | None = None,
+        deps: DepsT | None = None,
+        limits: Limits | None = None,
+        approver: Approver | None = None,
+    ) -> RunResult:
+        """Carry on a session's last run from its transcript: pending approvals (answered by
+        ``approvals`` or the approver), calls not yet made, or the next model turn. Calls that may
+        have started before a crash are reported to the model, never re-run."""
+        return await self._execute(None, session_id, approvals or {}, deps, limits, approver, None)
+
+    def resume_sync(self, session_id: str, **kwargs: Any) -> RunResult:
+        """``resume`` for code without an event loop."""
+        return asyncio.run(self.resume(session_id, **kwargs))
+
+    async def stream(
+        self,
+        prompt: str | None,
+        *,
+        session_id: str | None = None,
+        approvals: Mapping[str, bool] | None = None,
+        deps: DepsT | None = None,
+        limits: Limits | None = None,
+        approver: Approver | None = None,
+    ) -> AsyncIterator[RunEvent]:
+        """Run (``prompt`` given) or resume (``prompt=None``), yielding every event as it happens.
+
+        The last event is ``RunFinished``. Leaving the loop early cancels the run cleanly.
+        """
+        queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        resume = (approvals or {}) if prompt is None else None
+        task = asyncio.ensure_future(
+            self._execute(prompt, session_id, resume, deps, limits, approver, queue.put_nowait)
+        )
+        task.add_done_callback(lambda _t: queue.put_nowait(None))
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def load_state(self, session_id: str) -> SessionState:
+        """The state a session's transcript folds to (what ``resume`` starts from)."""
+        return SessionState.from_events(self.sessions.load(session_id))
+
+    async def _execute(
+        self,
+        prompt: str | None,
+        session_id: str | None,
+        resume: Mapping[str, bool] | None,
+        deps: DepsT | None,
+        limits: Limits | None,
+        approver: Approver | None,
+        listener: Any,
+    ) -> RunResult:
+        known = session_id is not None and self.sessions.exists(session_id)
+        if resume is not None and not known:
+            raise KeyError(f"no session {session_id!r} to resume")
+        state = self.load_state(session_id) if known else SessionState()  # type: ignore[arg-type]
+        log = self.sessions.open(session_id)
+        toolbox = Toolbox(
+            self.tools, max_concurrency=self.max_concurrency, max_result_chars=self.max_result_chars,
+            default_timeout=self.tool_timeout, outputs=log,
+        )
+        config = LoopConfig(
+            backend=self.backend, toolbox=toolbox, deps=deps if deps is not None else self.deps,
+            policies=self.policies, limits=limits or self.limits, approver=approver or self.approver,
+            pricing=self.pricing, governor=self.thinking, max_tokens=self.max_tokens,
+            temperature=self.temperature, top_p=self.top_p, backend_retries=self.backend_retries,
+        )
+        loop = Loop(config, state, log, listener)
+        if self.keep_thinking != state.keep_thinking:
+            loop.emit(ContextChanged("thinking_policy", "keep" if self.keep_thinking else "strip"))
+        if resume is not None:
+            if isinstance(state.finished, RunFinished) and state.finished.stop_reason == "completed":
+                return loop.result()
+            loop.emit(RunStarted(state.run_id or new_id("r"), log.session_id, resumed=True))
+            for call_id, approved in resume.items():
+                if call_id in state.approvals:
+                    loop.emit(ApprovalResolved(call_id, bool(approved), "answered on resume"))
+        else:
+            loop.close_unresolved()
+            loop.emit(RunStarted(new_id("r"), log.session_id, prompt, self.instructions))
+        return await loop.run()
+
+
+__all__ = ["Agent"]

@@ -1,0 +1,238 @@
+"""Everything a run does, as typed events on one stream: for UIs, tracing and the session transcript.
+
+Each event is a small frozen dataclass with a ``kind`` tag. The model's streamed deltas
+(``ThinkingDelta``, ``TextDelta``, ``ToolCallStart``…) are events too, as the protocol defines them.
+The session transcript is these events, one JSON object a line; a run's context is rebuilt from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+from m1agent.messages import AssistantMessage, Message
+from m1agent.protocol.types import (
+    ParseProblem,
+    ProblemFound,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallArgsDelta,
+    ToolCallDone,
+    ToolCallStart,
+)
+from m1agent.usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """A run began (or resumed). A new session's first run puts ``instructions`` first in history."""
+
+    run_id: str
+    session_id: str
+    prompt: str | None = None
+    instructions: str = ""
+    resumed: bool = False
+    kind: Literal["run_started"] = "run_started"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    """A request is about to go to the model."""
+
+    turn_index: int
+    messages: int
+    max_tokens: int | None = None
+    kind: Literal["turn_started"] = "turn_started"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished:
+    """The model answered. ``message`` keeps the full thinking; what later requests see is policy."""
+
+    turn_index: int
+    message: AssistantMessage
+    usage: Usage
+    finish_reason: str
+    problems: tuple[ParseProblem, ...] = ()
+    cost: float | None = None
+    model: str = ""
+    kind: Literal["turn_finished"] = "turn_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """A tool is about to be invoked. Without a matching finish, the call may have run."""
+
+    turn_index: int
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    kind: Literal["tool_call_started"] = "tool_call_started"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    """A call has its result. ``content`` is exactly what the model reads; ``output_id`` names the
+    saved full text when it was cut. ``status`` is ``ok``, a failure kind, ``denied`` or ``interrupted``."""
+
+    turn_index: int
+    call_id: str
+    name: str
+    content: str
+    status: str = "ok"
+    output_id: str = ""
+    elapsed: float = 0.0
+    kind: Literal["tool_call_finished"] = "tool_call_finished"
+
+    @property
+    def is_error(self) -> bool:
+        return self.status != "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequested:
+    """A call waits for a person's yes or no."""
+
+    turn_index: int
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    reason: str = ""
+    kind: Literal["approval_requested"] = "approval_requested"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalResolved:
+    """The answer to an approval request."""
+
+    call_id: str
+    approved: bool
+    reason: str = ""
+    kind: Literal["approval_resolved"] = "approval_resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """What a policy said of a call, at ``stage`` ``turn`` (whole turn) or ``call``."""
+
+    turn_index: int
+    call_id: str
+    name: str
+    stage: Literal["turn", "call"]
+    action: Literal["allow", "deny", "ask"]
+    policy: str = ""
+    reason: str = ""
+    rule: str = ""
+    kind: Literal["policy_decision"] = "policy_decision"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryFeedback:
+    """The model got feedback to act on, and the retry count of ``tool`` went up.
+
+    ``tool`` is empty for output that could not be read as a call (a parse problem); that feedback
+    reaches the model as a user message, so ``in_history`` is true and ``message`` is its text.
+    """
+
+    turn_index: int
+    tool: str
+    reason: str
+    attempt: int
+    max_retries: int
+    message: str = ""
+    in_history: bool = False
+    kind: Literal["retry_feedback"] = "retry_feedback"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHit:
+    """A limit ended the run."""
+
+    limit: str
+    used: float
+    maximum: float
+    kind: Literal["limit_hit"] = "limit_hit"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextChanged:
+    """A deliberate change to what the model sees (compaction, thinking policy, thinking recovery).
+
+    These are the only events after which a request may not extend the previous one byte for byte.
+    ``messages``, when set, replaces the history.
+    """
+
+    what: str
+    detail: str
+    messages: list[Message] | None = None
+    kind: Literal["context_changed"] = "context_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """The run ended; ``stop_reason`` says why."""
+
+    run_id: str
+    stop_reason: str
+    output: str = ""
+    usage: Usage | None = None
+    cost: float | None = None
+    error: str = ""
+    kind: Literal["run_finished"] = "run_finished"
+
+
+ModelDelta = ThinkingDelta | TextDelta | ToolCallStart | ToolCallArgsDelta | ToolCallDone | ProblemFound
+RunEvent = (
+    RunStarted
+    | TurnStarted
+    | TurnFinished
+    | ToolCallStarted
+    | ToolCallFinished
+    | ApprovalRequested
+    | ApprovalResolved
+    | PolicyDecision
+    | RetryFeedback
+    | LimitHit
+    | ContextChanged
+    | RunFinished
+    | ModelDelta
+)
+
+_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[RunEvent, Field(discriminator="kind")])
+_DUMPERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def event_to_json(event: RunEvent) -> bytes:
+    """One event as compact JSON bytes (no newline)."""
+    adapter = _DUMPERS.get(type(event))
+    if adapter is None:
+        adapter = _DUMPERS[type(event)] = TypeAdapter(type(event))
+    return adapter.dump_json(event)
+
+
+def event_from_json(data: str | bytes) -> RunEvent:
+    """The event a line of the transcript holds."""
+    event: RunEvent = _EVENT_ADAPTER.validate_json(data)
+    return event
+
+
+__all__ = [
+    "ApprovalRequested",
+    "ApprovalResolved",
+    "ContextChanged",
+    "LimitHit",
+    "ModelDelta",
+    "PolicyDecision",
+    "RetryFeedback",
+    "RunEvent",
+    "RunFinished",
+    "RunStarted",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "TurnFinished",
+    "TurnStarted",
+    "event_from_json",
+    "event_to_json",
+]

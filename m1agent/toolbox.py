@@ -1,0 +1,256 @@
+"""The registry the loop dispatches through: names, validation, concurrency, timeouts and capping.
+
+Tools come as ``Tool`` objects (``@tool`` functions) or ``Toolset``s (MCP servers, sandboxes) whose
+lists are read again before every turn. Each exposed name is sanitized and unique; a toolset with a
+``namespace`` attribute gets its tools prefixed. Every result the model reads starts with the tool's
+name and is capped to head and tail; the full text is saved and readable back with ``read_output``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from m1agent.errors import ModelRetry, ToolArgumentsInvalid
+from m1agent.function_tool import FunctionTool
+from m1agent.messages import ToolSpec
+from m1agent.protocol.types import ToolCallPart
+from m1agent.schema import unique_name
+from m1agent.tool import RunContext, Tool, ToolReturn, Toolset
+
+Status = Literal["ok", "invalid_arguments", "unknown_tool", "failed", "timeout", "retry", "denied", "interrupted"]
+# Statuses that count as one more consecutive failure of the tool (feedback the model should act on).
+RETRY_STATUSES = frozenset({"invalid_arguments", "unknown_tool", "failed", "timeout", "retry", "denied"})
+READ_OUTPUT = "read_output"
+
+
+class OutputStore(Protocol):
+    """Where full tool outputs go when the model only sees head and tail."""
+
+    def save_output(self, output_id: str, text: str) -> None: ...
+
+    def read_output(self, output_id: str) -> str | None: ...
+
+
+class MemoryOutputStore:
+    """Full outputs kept in memory, for runs without a session directory."""
+
+    def __init__(self) -> None:
+        self._outputs: dict[str, str] = {}
+
+    def save_output(self, output_id: str, text: str) -> None:
+        self._outputs[output_id] = text
+
+    def read_output(self, output_id: str) -> str | None:
+        return self._outputs.get(output_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What one call came to. ``content`` is exactly what the model reads (prefixed, capped)."""
+
+    call: ToolCallPart
+    name: str
+    content: str
+    status: Status
+    output_id: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def is_error(self) -> bool:
+        return self.status != "ok"
+
+
+def cap_text(text: str, limit: int, output_id: str) -> tuple[str, bool]:
+    """``text`` cut to about ``limit`` characters, keeping head and tail, with a note on how to read the rest."""
+    if len(text) <= limit:
+        return text, False
+    head = limit * 6 // 10
+    tail = limit - head
+    omitted = len(text) - head - tail
+    note = (
+        f"\n[... {omitted} characters omitted of {len(text)}; read them with "
+        f'{READ_OUTPUT}(id="{output_id}", offset={head}) ...]\n'
+    )
+    return text[:head] + note + text[len(text) - tail :], True
+
+
+class Toolbox:
+    """Tools by exposed name, and the dispatcher for one turn's calls."""
+
+    def __init__(
+        self,
+        tools: Sequence[Tool | Toolset] = (),
+        *,
+        max_concurrency: int = 8,
+        max_result_chars: int = 20_000,
+        default_timeout: float | None = None,
+        outputs: OutputStore | None = None,
+        read_output_tool: bool = True,
+    ) -> None:
+        self.max_concurrency = max(1, max_concurrency)
+        self.max_result_chars = max_result_chars
+        self.default_timeout = default_timeout
+        self.outputs: OutputStore = outputs or MemoryOutputStore()
+        self._static = [t for t in tools if isinstance(t, Tool)]
+        self._toolsets = [t for t in tools if not isinstance(t, Tool)]
+        if read_output_tool:
+            self._static.append(READ_OUTPUT_TOOL)
+        self._by_name: dict[str, Tool] = {}
+        self._specs: list[ToolSpec] = []
+        self._static_done = False
+
+    @property
+    def toolsets(self) -> list[Toolset]:
+        """The toolsets the agent enters for the run."""
+        return list(self._toolsets)
+
+    async def refresh(self) -> list[ToolSpec]:
+        """Read every toolset's list again; returns the specs for the next request, in a stable order."""
+        if self._static_done and not self._toolsets:
+            return self._specs
+        by_name: dict[str, Tool] = {}
+        specs: list[ToolSpec] = []
+        sources: list[tuple[str, Sequence[Tool]]] = [("", self._static)]
+        for toolset in self._toolsets:
+            sources.append((getattr(toolset, "namespace", "") or "", await toolset.list_tools()))
+        for namespace, tools in sources:
+            for t in tools:
+                exposed = unique_name(f"{namespace}_{t.name}" if namespace else t.name, by_name)
+                by_name[exposed] = t
+                spec = t.spec()
+                specs.append(spec if spec.name == exposed else ToolSpec(exposed, spec.description, spec.parameters))
+        self._by_name, self._specs, self._static_done = by_name, specs, True
+        return specs
+
+    def get(self, name: str) -> Tool | None:
+        """The tool exposed under ``name`` this turn."""
+        return self._by_name.get(name)
+
+    def schema_of(self, name: str) -> dict[str, Any]:
+        """The JSON schema the model was given for ``name``."""
+        t = self._by_name.get(name)
+        return t.spec().parameters if t is not None else {}
+
+    def unknown(self, call: ToolCallPart) -> CallOutcome:
+        """Feedback for a call to a name that does not exist this turn."""
+        names = ", ".join(sorted(self._by_name)) or "(none)"
+        text = f"Unknown tool {call.name!r}. The tools available are: {names}."
+        return CallOutcome(call, call.name, f"[{call.name}] error: {text}", "unknown_tool")
+
+    def finish(self, call: ToolCallPart, result: ToolReturn, status: Status, elapsed: float = 0.0) -> CallOutcome:
+        """Prefix ``result`` with the tool's name, cap it, and save the full text when it was cut."""
+        body = f"error: {result.content}" if result.is_error or status != "ok" else result.content
+        text = f"[{call.name}] {body}"
+        capped, was_cut = cap_text(text, self.max_result_chars, call.id)
+        if was_cut:
+            self.outputs.save_output(call.id, text)
+        return CallOutcome(call, call.name, capped, status, call.id if was_cut else "", elapsed)
+
+    async def run_calls(
+        self,
+        calls: Sequence[ToolCallPart],
+        make_context: Callable[[ToolCallPart], RunContext[Any]],
+        on_start: Callable[[ToolCallPart], None],
+        on_finish: Callable[[CallOutcome], None],
+    ) -> list[CallOutcome]:
+        """Run ``calls`` (all known tools): concurrent under the cap, ``sequential`` tools alone.
+
+        ``on_start`` fires just before a tool is invoked and ``on_finish`` as soon as it is done, so
+        a transcript written from them shows which calls may have started. Results come back in
+        call order.
+        """
+        outcomes: dict[str, CallOutcome] = {}
+        _current_outputs.set(self.outputs)
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(call: ToolCallPart) -> None:
+            async with semaphore:
+                outcome = await self._invoke(call, make_context(call), on_start)
+            outcomes[call.id] = outcome
+            on_finish(outcome)
+
+        group: list[ToolCallPart] = []
+        for call in [*calls, None]:
+            t = self._by_name.get(call.name) if call is not None else None
+            if call is not None and t is not None and not t.sequential:
+                group.append(call)
+                continue
+            if len(group) == 1:
+                await one(group[0])
+            elif group:
+                await asyncio.gather(*(one(c) for c in group))
+            group = []
+            if call is not None:
+                await one(call)
+        return [outcomes[c.id] for c in calls]
+
+    async def _invoke(
+        self, call: ToolCallPart, ctx: RunContext[Any], on_start: Callable[[ToolCallPart], None]
+    ) -> CallOutcome:
+        t = self._by_name[call.name]
+        timeout = t.timeout if t.timeout is not None else self.default_timeout
+        on_start(call)
+        started = time.perf_counter()
+        try:
+            if timeout is None:
+                result = await t.invoke(call.arguments, ctx)
+            else:
+                async with asyncio.timeout(timeout):
+                    result = await t.invoke(call.arguments, ctx)
+        except ToolArgumentsInvalid as exc:
+            schema = json.dumps(t.spec().parameters, ensure_ascii=False)
+            text = f"{exc}\nCall {call.name} again with arguments matching this JSON schema: {schema}"
+            return self.finish(call, ToolReturn(text, True), "invalid_arguments", time.perf_counter() - started)
+        except ModelRetry as exc:
+            return self.finish(call, ToolReturn(str(exc), True), "retry", time.perf_counter() - started)
+        except TimeoutError:
+            text = f"the call did not finish within {timeout:g} seconds and was cancelled"
+            return self.finish(call, ToolReturn(text, True), "timeout", time.perf_counter() - started)
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {exc}"
+            return self.finish(call, ToolReturn(text, True), "failed", time.perf_counter() - started)
+        status: Status = "failed" if result.is_error else "ok"
+        return self.finish(call, result, status, time.perf_counter() - started)
+
+
+_current_outputs: contextvars.ContextVar[OutputStore] = contextvars.ContextVar("m1agent_outputs")
+_READ_CHUNK = 16_000
+
+
+def read_output(id: str, offset: int = 0, limit: int = _READ_CHUNK) -> str:
+    """Read a saved full tool output, from where a result was cut.
+
+    Args:
+        id: The id named in the note inside the cut result.
+        offset: The character to start reading at.
+        limit: How many characters to read (at most 16000).
+    """
+    text = _current_outputs.get(MemoryOutputStore()).read_output(id)
+    if text is None:
+        raise ModelRetry(f"no saved output has the id {id!r}")
+    start = max(0, offset)
+    part = text[start : start + max(1, min(limit, _READ_CHUNK))]
+    rest = len(text) - start - len(part)
+    return part + (f"\n[{rest} more characters; continue at offset {start + len(part)}]" if rest > 0 else "")
+
+
+READ_OUTPUT_TOOL = FunctionTool(read_output, name=READ_OUTPUT, sequential=False)
+
+
+__all__ = [
+    "READ_OUTPUT",
+    "READ_OUTPUT_TOOL",
+    "RETRY_STATUSES",
+    "CallOutcome",
+    "MemoryOutputStore",
+    "OutputStore",
+    "Status",
+    "Toolbox",
+    "cap_text",
+]
