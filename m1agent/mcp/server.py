@@ -1,0 +1,171 @@
+"""m1agent as an MCP server: an agent behind ``run_agent``, and any ``Tool`` served as it is.
+
+Other MCP clients (desktop apps, other agents) can then run an m1agent agent, or use our tools (the
+sandboxed ``run_python``/``run_shell``, the file tools) directly. Expected failures are raised as
+``ToolError`` with text the caller can act on; results are bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Literal
+
+from mcp import types as mcp_types
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools.base import Tool as ServedTool
+from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from pydantic import Field
+
+from m1agent.errors import M1AgentError
+from m1agent.mcp.results import cap_text
+from m1agent.tool import RunContext, Tool
+
+logger = logging.getLogger("m1agent.mcp")
+
+DEFAULT_RESULT_CHARS = 20_000
+AgentFactory = Callable[[], Any]
+
+
+def _text_result() -> str:
+    """A placeholder whose metadata makes results plain text."""
+    return ""
+
+
+class _ServedTool(ServedTool):
+    """An m1agent ``Tool`` registered on an MCPServer with its own JSON schema and validation."""
+
+    target: Any = Field(default=None, exclude=True)
+    max_chars: int = Field(default=DEFAULT_RESULT_CHARS, exclude=True)
+
+    async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
+        tool: Tool = self.target
+        ctx = RunContext(deps=None, tool_name=tool.name, emit=lambda _event: None)
+        try:
+            result = await tool.invoke(arguments, ctx)
+        except M1AgentError as exc:
+            raise ToolError(str(exc)) from exc
+        except Exception as exc:  # a crash still gets a reason the caller can read
+            logger.exception("served tool %s crashed", tool.name)
+            raise ToolError(f"{tool.name} failed: {type(exc).__name__}: {exc}") from exc
+        if result.is_error:
+            raise ToolError(result.content)
+        text, _ = cap_text(result.content, self.max_chars)
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=text)])
+
+
+def serve_tool(tool: Tool, *, max_chars: int = DEFAULT_RESULT_CHARS) -> ServedTool:
+    """``tool`` as an MCPServer tool, keeping its name, description and JSON schema."""
+    base = ServedTool.from_function(_text_result, name=tool.name, description=tool.description)
+    spec = tool.spec()
+    served = _ServedTool(
+        fn=base.fn,
+        name=spec.name,
+        title=None,
+        context_kwarg=None,
+        description=spec.description,
+        parameters=spec.parameters,
+        fn_metadata=func_metadata(_text_result, structured_output=False),
+        is_async=True,
+        annotations=mcp_types.ToolAnnotations(read_only_hint=False) if tool.needs_approval else None,
+        target=tool,
+        max_chars=max_chars,
+    )
+    return served
+
+
+_STEP_KINDS = {"turn_finished", "tool_call_started", "tool_call_finished", "approval_requested", "limit_hit"}
+
+
+def _describe_event(event: Any) -> str:
+    kind = getattr(event, "kind", "")
+    if kind == "tool_call_started":
+        return f"calling {event.name}"
+    if kind == "tool_call_finished":
+        status = getattr(event, "status", "")
+        return f"{getattr(event, 'name', 'tool')} finished{f' ({status})' if status else ''}"
+    if kind == "turn_finished":
+        return f"turn {event.turn_index + 1} answered"
+    if kind == "approval_requested":
+        return "waiting for an approval (the agent cannot ask over MCP; it will be denied)"
+    if kind == "limit_hit":
+        return f"limit reached: {getattr(event, 'limit', '')}"
+    return kind
+
+
+async def _events(agent: Any, task: str) -> AsyncIterator[Any]:
+    async for event in agent.stream(task):
+        yield event
+
+
+def build_server(
+    agent_factory: AgentFactory | None = None,
+    *,
+    tools: Sequence[Tool] = (),
+    name: str = "m1agent",
+    max_result_chars: int = DEFAULT_RESULT_CHARS,
+) -> MCPServer:
+    """An MCPServer exposing ``run_agent`` (when ``agent_factory`` is given) and each of ``tools``.
+
+    ``agent_factory`` returns a fresh agent per call; the agent must offer ``stream(task)`` yielding
+    run events, the last being ``run_finished`` (with ``output`` and ``stop_reason``).
+    """
+    server = MCPServer(
+        name,
+        instructions="Run an m1agent agent on a task with run_agent, or use its tools directly.",
+        tools=[serve_tool(tool, max_chars=max_result_chars) for tool in tools],
+    )
+    if agent_factory is not None:
+        _add_run_agent(server, agent_factory, max_result_chars)
+    return server
+
+
+def _add_run_agent(server: MCPServer, agent_factory: AgentFactory, max_result_chars: int) -> None:
+    async def run_agent(task: str, ctx: Context) -> dict[str, Any]:
+        """Run the m1agent agent on a task until it answers; progress is reported at each step.
+
+        Returns the final answer (bounded), why the run stopped, and how many steps it took.
+        """
+        if not task.strip():
+            raise ToolError("the task is empty: say what the agent should do")
+        try:
+            agent = agent_factory()
+        except Exception as exc:
+            raise ToolError(f"the agent could not be created: {exc}") from exc
+        steps = 0
+        finished: Any = None
+        try:
+            async for event in _events(agent, task):
+                kind = getattr(event, "kind", "")
+                if kind in _STEP_KINDS:
+                    steps += 1
+                    await ctx.report_progress(steps, None, _describe_event(event))
+                elif kind == "run_finished":
+                    finished = event
+        except M1AgentError as exc:
+            raise ToolError(f"the agent failed: {exc}") from exc
+        if finished is None:
+            raise ToolError("the agent stopped without finishing its run")
+        if getattr(finished, "error", ""):
+            raise ToolError(f"the agent stopped ({finished.stop_reason}): {finished.error}")
+        output, truncated = cap_text(str(getattr(finished, "output", "")), max_result_chars)
+        return {
+            "output": output,
+            "stop_reason": str(finished.stop_reason),
+            "steps": steps,
+            "truncated": truncated,
+        }
+
+    server.add_tool(run_agent, name="run_agent")
+
+
+Transport = Literal["stdio", "http"]
+
+
+def run_server(server: MCPServer, transport: Transport = "stdio", *, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve until stopped: over stdio, or streamable HTTP on ``host:port`` at ``/mcp``."""
+    if transport == "stdio":
+        server.run()
+    else:
+        server.run("streamable-http", host=host, port=port)

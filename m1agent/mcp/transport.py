@@ -1,0 +1,109 @@
+"""Opening a config's transport, watched: the end of the stream and garbage lines are seen at once.
+
+The SDK turns a dead server into errors only for requests in flight; watching the read stream lets
+an idle connection notice the crash too, without reaching into the SDK's private state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, TextIO
+
+import anyio
+import httpx2
+from mcp.client.sse import sse_client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from m1agent.mcp.config import MCPServerConfig
+
+logger = logging.getLogger("m1agent.mcp")
+
+# Streams stay open for long tool calls; the connect phase has its own timeout around the handshake.
+_HTTP_READ_TIMEOUT = 600.0
+
+
+class WatchedReadStream:
+    """Delegates to the transport's read stream; reports its end and counts unparsable lines."""
+
+    def __init__(self, inner: Any, on_end: Callable[[], None], on_garbage: Callable[[Exception], None]) -> None:
+        self._inner = inner
+        self._on_end = on_end
+        self._on_garbage = on_garbage
+
+    @property
+    def last_context(self) -> Any:
+        """The sender's context snapshot, when the inner stream keeps one (the SDK reads it)."""
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        try:
+            item = await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._on_end()
+            raise
+        if isinstance(item, Exception):
+            self._on_garbage(item)
+        return item
+
+    def __aiter__(self) -> WatchedReadStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> WatchedReadStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+@asynccontextmanager
+async def open_transport(
+    config: MCPServerConfig,
+    *,
+    errlog: TextIO,
+    on_end: Callable[[], None],
+    on_garbage: Callable[[Exception], None],
+) -> AsyncIterator[tuple[Any, Any]]:
+    """Enter the transport the config names and yield its (watched read, write) streams."""
+    if config.transport == "stdio":
+        params = StdioServerParameters(
+            command=config.command,
+            args=list(config.args),
+            env=dict(config.env) or None,
+            cwd=config.cwd,
+            encoding_error_handler="replace",
+        )
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            yield WatchedReadStream(read, on_end, on_garbage), write
+    elif config.transport == "http":
+        timeout = httpx2.Timeout(config.connect_timeout, read=max(_HTTP_READ_TIMEOUT, config.call_timeout))
+        async with (
+            httpx2.AsyncClient(headers=config.http_headers(), timeout=timeout) as http_client,
+            streamable_http_client(config.url, http_client=http_client) as (read, write),
+        ):
+            yield WatchedReadStream(read, on_end, on_garbage), write
+    else:
+        async with sse_client(
+            config.url,
+            headers=config.http_headers(),
+            timeout=config.connect_timeout,
+            sse_read_timeout=max(_HTTP_READ_TIMEOUT, config.call_timeout),
+        ) as (read, write):
+            yield WatchedReadStream(read, on_end, on_garbage), write
