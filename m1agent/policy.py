@@ -53,3 +53,24 @@ class Policy(Protocol):
     def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
         """Update state from a result (who is authenticated, which records were read)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """A policy's request to end the run cleanly: ``reason`` says why; ``message``, if not empty, is
+    the final reply the user must get (e.g. the fixed text after a transfer to a human)."""
+
+    reason: str
+    message: str = ""
+
+
+@runtime_checkable
+class EndsRun(Protocol):
+    """Optional: a policy that can ask the loop to stop (after a transfer, or too many denials).
+
+    The loop asks after each round of calls; ``None`` means carry on.
+    """
+
+    def run_end(self) -> RunEnd | None:
+        """Why and how the run should end now, or ``None``."""
+        ...

@@ -1,0 +1,31 @@
+"""The deterministic yes-detector: explicit yes only; anything doubtful is not a yes."""
+
+from __future__ import annotations
+
+import pytest
+from m1agent.policies import CallableYesDetector, KeywordYesDetector
+
+YES = ["Yes", "yes.", "Yes, please proceed.", "yep", "Sure, go ahead!", "Confirmed.", "OK, do it",
+       "That's correct, please go ahead.", "Yes, I confirm.", "y", "Absolutely, yes", "yes\u2019 please"]
+NOT_YES = ["No", "no thanks", "Yes, but use my other card", "Maybe", "yes?", "Ok, wait",
+           "I'm not sure", "Hmm", "Yes if it's free", "What would it cost?", "Actually, don't.",
+           "", "   ", "Cancel that", "Let me think about it", "thanks", "hold on, yes",
+           "yes " + "x" * 500]
+
+
+@pytest.mark.parametrize("text", YES)
+def test_explicit_yes(text: str) -> None:
+    assert KeywordYesDetector().is_yes(text)
+
+
+@pytest.mark.parametrize("text", NOT_YES)
+def test_not_an_explicit_yes(text: str) -> None:
+    assert not KeywordYesDetector().is_yes(text)
+
+
+def test_a_classifier_that_fails_counts_as_no() -> None:
+    def broken(text: str) -> bool:
+        raise RuntimeError("model down")
+
+    assert not CallableYesDetector(broken).is_yes("yes")
+    assert CallableYesDetector(lambda text: text == "oui").is_yes("oui")
