@@ -9,7 +9,11 @@ from typing import Protocol, runtime_checkable
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    """The outcome of one command. Outputs are capped (head and tail kept); byte counts are whole."""
+    """The outcome of one command. Outputs are capped (head and tail kept); byte counts are whole.
+
+    ``note`` says, in words for the model, anything else that happened (the Python state was reset,
+    the process was killed for using too much memory).
+    """
 
     exit_code: int
     stdout: str
@@ -19,6 +23,12 @@ class CommandResult:
     timed_out: bool = False
     oom_killed: bool = False
     duration: float = 0.0
+    note: str = ""
+
+    @property
+    def truncated(self) -> bool:
+        """True when part of stdout or stderr was left out."""
+        return self.stdout_bytes > len(self.stdout.encode()) or self.stderr_bytes > len(self.stderr.encode())
 
 
 @runtime_checkable

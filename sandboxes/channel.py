@@ -1,0 +1,115 @@
+"""The host side of the line protocol with the in-container agent, over one exec's raw socket.
+
+Docker multiplexes the exec's stdout and stderr into frames (8-byte header: stream, 3 zero bytes,
+big-endian length); stdin goes in raw. A reader thread splits stdout into JSON lines and resolves
+the request with the matching ``id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+from m1agent.errors import M1AgentError
+
+
+class AgentLost(M1AgentError):
+    """The in-container agent stopped answering (it was killed, or the container went away)."""
+
+    hint = "the sandbox restarts its agent on the next command"
+
+
+class AgentChannel:
+    """Requests out, replies in, matched by ``id``. Thread-safe; many requests may be in flight."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock: socket.socket = getattr(sock, "_sock", sock)
+        self._sock.settimeout(None)
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, Future[dict[str, Any]]] = {}
+        self._pending_lock = threading.Lock()
+        self._next_id = 0
+        self._closed = False
+        self.stderr_tail = b""
+        self.ready: Future[dict[str, Any]] = Future()
+        self._reader = threading.Thread(target=self._read_loop, name="sandbox-agent-reader", daemon=True)
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed
+
+    def request(self, op: str, **fields: Any) -> tuple[int, Future[dict[str, Any]]]:
+        """Send one request; the future resolves with the reply or fails with ``AgentLost``."""
+        future: Future[dict[str, Any]] = Future()
+        with self._pending_lock:
+            if self._closed:
+                raise AgentLost("the sandbox agent is gone")
+            self._next_id += 1
+            request_id = self._next_id
+            self._pending[request_id] = future
+        line = json.dumps({"id": request_id, "op": op, **fields}).encode() + b"\n"
+        try:
+            with self._send_lock:
+                self._sock.sendall(line)
+        except OSError as exc:
+            self._fail_all(f"could not write to the sandbox agent: {exc}")
+        return request_id, future
+
+    def close(self) -> None:
+        """Drop the connection; pending requests fail with ``AgentLost``."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+        self._fail_all("the sandbox was closed")
+
+    def _read_loop(self) -> None:
+        buffer = b""
+        lines = b""
+        try:
+            while True:
+                chunk = self._sock.recv(262144)
+                if not chunk:
+                    break
+                buffer += chunk
+                while len(buffer) >= 8:
+                    stream, size = buffer[0], struct.unpack(">I", buffer[4:8])[0]
+                    if len(buffer) < 8 + size:
+                        break
+                    payload, buffer = buffer[8 : 8 + size], buffer[8 + size :]
+                    if stream == 2:
+                        self.stderr_tail = (self.stderr_tail + payload)[-4096:]
+                        continue
+                    lines += payload
+                    *complete, lines = lines.split(b"\n")
+                    for line in complete:
+                        if line.strip():
+                            self._dispatch(json.loads(line))
+        except (OSError, ValueError):
+            pass
+        detail = self.stderr_tail.decode("utf-8", "replace").strip()
+        self._fail_all("the sandbox agent stopped" + (f": {detail[-500:]}" if detail else ""))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("ready"):
+            if not self.ready.done():
+                self.ready.set_result(message)
+            return
+        with self._pending_lock:
+            future = self._pending.pop(message.get("id", -1), None)
+        if future is not None and not future.done():
+            with contextlib.suppress(InvalidStateError):  # the waiter may have given up meanwhile
+                future.set_result(message)
+
+    def _fail_all(self, reason: str) -> None:
+        with self._pending_lock:
+            self._closed = True
+            pending, self._pending = self._pending, {}
+        for future in [*pending.values(), self.ready]:
+            if not future.done():
+                future.set_exception(AgentLost(reason))

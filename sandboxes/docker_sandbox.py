@@ -1,0 +1,335 @@
+"""``DockerSandbox``: one long-lived, locked-down container per agent session.
+
+Commands do not pay a ``docker exec`` each: one exec starts the in-container agent
+(``sandboxes/agent.py``, passed on its command line, so any image with ``python3`` works), and
+commands travel to it as JSON lines over that exec's socket. The container's own processes run as
+``nobody``, the code as the sandbox user, so the code cannot kill the container or read its init's
+environment; when the agent dies or hangs, the host kills the sandbox user's processes and starts a
+fresh agent while the container and its work volume stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any
+
+from m1agent.errors import M1AgentError
+from m1agent.sandbox import CommandResult
+
+from .archive import archive_files, directory_tar, read_capped
+from .channel import AgentChannel, AgentLost
+from .config import SandboxConfig
+from .diff import RepoChanges, compare
+from .files import SandboxFiles
+from .lifecycle import owner_labels, reap_once
+
+AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text()
+CONTAINER_USER = "65534:65534"  # init and the keep-alive: not the code's uid, so out of its reach
+REPO_MOUNT = "/mnt/repo"
+
+
+class SandboxUnavailable(M1AgentError):
+    """No Docker engine, no sandbox image, or a container that would not start."""
+
+    hint = "start Docker (scripts/setup.d/10-docker.sh) and build the image with `m1agent sandbox build`"
+
+
+_shared_client: Any = None
+
+
+def docker_client() -> Any:
+    """A client for the local engine (shared by this process), or ``SandboxUnavailable``."""
+    global _shared_client
+    if _shared_client is not None:
+        return _shared_client
+    import docker
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:
+        raise SandboxUnavailable(f"cannot reach the Docker engine: {exc}") from exc
+    _shared_client = client
+    return client
+
+
+class DockerSandbox(SandboxFiles):
+    """A sandbox session. Use ``async with DockerSandbox(config) as box:`` or ``start``/``close``."""
+
+    def __init__(
+        self, config: SandboxConfig | None = None, *, client: Any = None, session_id: str | None = None
+    ) -> None:
+        self.config = config or SandboxConfig()
+        self.session_id = session_id or uuid.uuid4().hex[:12]
+        self._client = client
+        self.container: Any = None
+        self.volume: Any = None
+        self._channel: AgentChannel | None = None
+        self._snapshot: dict[str, bytes] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("running" if self.container is not None else "new")
+        return f"DockerSandbox(session={self.session_id!r}, image={self.config.image!r}, {state})"
+
+    @property
+    def name(self) -> str:
+        return f"m1agent-sandbox-{self.session_id}"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> DockerSandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Create the work volume and the container, and start the in-container agent."""
+        await asyncio.to_thread(self._start_sync)
+
+    def _start_sync(self) -> None:
+        if self._client is None:
+            self._client = docker_client()
+        reap_once(self._client)
+        import docker.errors
+
+        cfg = self.config
+        api = self._client.api
+        labels = {**owner_labels(self.session_id), **cfg.labels}
+        # The low-level API saves the inspect calls the high-level one makes on every step.
+        volume = api.create_volume(
+            f"{self.name}-work",
+            driver="local",
+            driver_opts={
+                "type": "tmpfs",
+                "device": "tmpfs",
+                "o": f"size={cfg.work_size},uid={cfg.uid},gid={cfg.gid},mode=0755",
+            },
+            labels=labels,
+        )
+        self.volume = self._client.volumes.prepare_model(volume)
+        binds: dict[str, dict[str, str]] = {volume["Name"]: {"bind": cfg.workdir, "mode": "rw"}}
+        if cfg.repo and cfg.repo_mode == "mount":
+            binds[str(Path(cfg.repo).resolve())] = {"bind": REPO_MOUNT, "mode": "ro"}
+        try:
+            host_config = api.create_host_config(
+                binds=binds,
+                read_only=True,
+                tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={cfg.tmp_size},mode=1777"},
+                network_mode=cfg.network,
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                pids_limit=cfg.pids_limit,
+                mem_limit=cfg.memory,
+                memswap_limit=cfg.memory,
+                nano_cpus=int(cfg.cpus * 1e9),
+                init=True,
+                runtime=cfg.runtime,
+                ipc_mode="private",
+            )
+            try:
+                created = api.create_container(
+                    cfg.image,
+                    ["sleep", "infinity"],
+                    name=self.name,
+                    user=CONTAINER_USER,
+                    working_dir=cfg.workdir,
+                    environment=cfg.environment(),
+                    labels=labels,
+                    host_config=host_config,
+                    network_disabled=cfg.network == "none",
+                )
+            except docker.errors.ImageNotFound as exc:
+                raise SandboxUnavailable(f"the sandbox image {cfg.image} is missing") from exc
+            self.container = self._client.containers.prepare_model({"Id": created["Id"]})
+            api.start(created["Id"])
+            self._spawn_agent()
+            if cfg.repo:
+                self._open_repo_sync(Path(cfg.repo), mounted=cfg.repo_mode == "mount")
+        except Exception as exc:
+            self._remove_sync()
+            if isinstance(exc, M1AgentError):
+                raise
+            raise SandboxUnavailable(f"the sandbox container did not start: {exc}") from exc
+
+    def _spawn_agent(self) -> AgentChannel:
+        api = self._client.api
+        exec_id = api.exec_create(
+            self.container.id,
+            ["python3", "-c", AGENT_SOURCE],
+            stdin=True,
+            stdout=True,
+            stderr=True,
+            user=self.config.user,
+            workdir=self.config.workdir,
+            environment=self.config.environment(),
+        )["Id"]
+        channel = AgentChannel(api.exec_start(exec_id, socket=True))
+        try:
+            channel.ready.result(timeout=30)
+        except (AgentLost, FutureTimeout) as exc:
+            channel.close()
+            raise SandboxUnavailable(
+                f"the sandbox agent did not start in {self.config.image} ({exc}); the image needs python3"
+            ) from exc
+        self._channel = channel
+        return channel
+
+    def _recover(self) -> None:
+        """Kill every process of the sandbox user, then start a fresh agent."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if not self._client.api.inspect_container(self.container.id)["State"]["Running"]:
+            self.container.start()
+        else:
+            self.container.exec_run(["kill", "-9", "-1"], user=self.config.user)
+        self._spawn_agent()
+
+    async def close(self) -> None:
+        """Remove the container and its work volume. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        await asyncio.to_thread(self._remove_sync)
+
+    def _remove_sync(self) -> None:
+        # Either may already be gone (removed by `sandbox prune`, or never created): fine.
+        if self.container is not None:
+            with contextlib.suppress(Exception):
+                self.container.remove(force=True, v=True)
+        if self.volume is not None:
+            with contextlib.suppress(Exception):
+                self.volume.remove(force=True)
+
+    # --- commands ----------------------------------------------------------------------------
+
+    async def run(self, cmd: str, timeout: float = 60.0, stdin: str | None = None) -> CommandResult:
+        """Run ``cmd`` with bash in the work dir; everything it started is killed when it ends."""
+        return await self._call("sh", timeout, cmd=cmd, stdin=stdin)
+
+    async def run_python(self, code: str, timeout: float = 60.0) -> CommandResult:
+        """Run ``code`` in the session's Python process; variables persist between calls."""
+        return await self._call("py", timeout, code=code)
+
+    async def _call(self, op: str, timeout: float, **fields: Any) -> CommandResult:
+        if self._closed or self.container is None:
+            raise SandboxUnavailable("the sandbox is not running", hint="start it first, or open a new one")
+        started = time.monotonic()
+        if self._channel is None or not self._channel.alive:
+            await asyncio.to_thread(self._recover)
+        channel = self._channel
+        assert channel is not None
+        request_id, future = channel.request(op, timeout=timeout, cap=self.config.output_limit, **fields)
+        try:
+            reply = await asyncio.wait_for(asyncio.wrap_future(future), timeout + self.config.watchdog_grace)
+        except TimeoutError:
+            await asyncio.to_thread(self._recover)
+            return CommandResult(
+                exit_code=137,
+                stdout="",
+                stderr="",
+                timed_out=True,
+                duration=time.monotonic() - started,
+                note="the command did not stop in time and every process in the sandbox was killed"
+                + ("; the Python state was reset" if op == "py" else ""),
+            )
+        except AgentLost:
+            oom = await asyncio.to_thread(self._recover_after_loss)
+            return CommandResult(
+                exit_code=137,
+                stdout="",
+                stderr="",
+                oom_killed=oom,
+                duration=time.monotonic() - started,
+                note=(f"killed: out of memory (limit {self.config.memory}); " if oom else "")
+                + "the sandbox's processes were killed and restarted; the Python state was reset",
+            )
+        except asyncio.CancelledError:
+            if channel.alive:
+                channel.request("cancel", target=request_id)
+            raise
+        if "error" in reply:
+            raise M1AgentError(f"the sandbox agent failed: {reply['error']}")
+        note = reply.get("note", "")
+        if reply.get("oom_killed"):
+            note = f"killed: out of memory (limit {self.config.memory})" + (f"; {note}" if note else "")
+        return CommandResult(
+            exit_code=int(reply["exit"]),
+            stdout=reply["stdout"],
+            stderr=reply["stderr"],
+            stdout_bytes=int(reply["stdout_bytes"]),
+            stderr_bytes=int(reply["stderr_bytes"]),
+            timed_out=bool(reply["timed_out"]),
+            oom_killed=bool(reply["oom_killed"]),
+            duration=float(reply["duration"]),
+            note=note,
+        )
+
+    def _recover_after_loss(self) -> bool:
+        """Restart the agent after it died; True when the memory limit was what killed it."""
+        before = self._oom_kills()
+        self._recover()
+        return before > 0 and self._oom_kills() >= before
+
+    def _oom_kills(self) -> int:
+        result = self.container.exec_run(
+            ["sh", "-c", "grep -h '^oom_kill ' /sys/fs/cgroup/memory.events "
+             "/sys/fs/cgroup/memory/memory.oom_control 2>/dev/null | head -n1"],
+            user=CONTAINER_USER,
+        )
+        try:
+            return int(result.output.split()[1])
+        except (IndexError, ValueError):
+            return 0
+
+    # --- repositories ------------------------------------------------------------------------
+
+    async def open_repo(self, path: str | Path) -> None:
+        """Copy a host checkout into ``<workdir>/<repo_dest>``; the checkout itself is never written."""
+        await asyncio.to_thread(self._open_repo_sync, Path(path), False)
+
+    def _open_repo_sync(self, path: Path, mounted: bool) -> None:
+        cfg = self.config
+        if not path.is_dir():
+            raise SandboxUnavailable(f"{path} is not a directory", hint="pass the repository's root folder")
+        archive = directory_tar(
+            path, prefix=cfg.repo_dest, uid=cfg.uid, gid=cfg.gid, limit=cfg.max_copy_bytes,
+            exclude=cfg.repo_exclude,
+        )
+        self._snapshot = archive_files(archive, strip_first=True)
+        if not mounted:
+            self.container.put_archive(cfg.workdir, archive)
+            return
+        excludes = " ".join(f"--exclude={name}" for name in cfg.repo_exclude)
+        copy = (
+            f"mkdir -p {cfg.repo_dest} && tar -C {REPO_MOUNT} {excludes} -cf - . "
+            f"| tar -C {cfg.repo_dest} --no-same-owner -xf -"
+        )
+        result = self.container.exec_run(["sh", "-c", copy], user=cfg.user, workdir=cfg.workdir)
+        if result.exit_code != 0:
+            raise SandboxUnavailable(f"copying the mounted repository failed: {result.output[-500:]!r}")
+
+    async def repo_changes(self) -> RepoChanges:
+        """What the sandbox changed in its copy of the repository, as a reviewable patch."""
+        return await asyncio.to_thread(self._repo_changes_sync)
+
+    def _repo_changes_sync(self) -> RepoChanges:
+        if self._snapshot is None:
+            raise M1AgentError("no repository was opened in this sandbox", hint="call open_repo first")
+        cfg = self.config
+        stream, _ = self.container.get_archive(f"{cfg.workdir}/{cfg.repo_dest}")
+        current = archive_files(read_capped(stream, cfg.max_copy_bytes), strip_first=True)
+        excluded = set(cfg.repo_exclude)
+        current = {p: d for p, d in current.items() if not excluded.intersection(p.split("/"))}
+        return compare(self._snapshot, current)
