@@ -77,6 +77,7 @@ class Loop:
         self.cfg, self.state, self.log, self.listener = config, state, log, listener
         self._prompt_tokens = 0
         self._last_request_len = 0
+        self._final_message = ""
 
     def emit(self, event: RunEvent) -> None:
         """Fold the event into the state, write it to the transcript, then pass it on."""
@@ -118,9 +119,10 @@ class Loop:
 
     async def _steps(self, started: float) -> Stop:
         st, limits = self.state, self.cfg.limits
+        await self.cfg.toolbox.refresh()  # calls left open by an earlier process need their tools
         while True:
             if st.unresolved_calls:
-                stop = await self._handle_calls()
+                stop = await self._handle_calls() or self._policy_end()
                 if stop is not None:
                     return stop
                 continue
@@ -350,6 +352,16 @@ class Loop:
             emit=self.listener or (lambda _event: None),
         )
 
+    def _policy_end(self) -> Stop | None:
+        """A policy's request to end the run (``m1agent.policy.EndsRun``), asked after each round of calls."""
+        for policy in self.cfg.policies:
+            run_end = getattr(policy, "run_end", None)
+            end = run_end() if callable(run_end) else None
+            if end is not None:
+                self._final_message = getattr(end, "message", "") or ""
+                return ("policy_end", getattr(end, "reason", ""))
+        return None
+
     # --- bookkeeping --------------------------------------------------------------------------
 
     def _retries_exhausted(self) -> str | None:
@@ -390,6 +402,8 @@ class Loop:
         self._last_request_len = len(messages)
 
     def _output(self) -> str:
+        if self._final_message:
+            return self._final_message
         for turn in reversed(self.state.run_turns):
             if turn.message.text:
                 return turn.message.text

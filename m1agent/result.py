@@ -11,7 +11,7 @@ from m1agent.usage import Usage
 StopReason = str
 """``completed``, ``max_turns``, ``max_tool_calls``, ``max_tokens``, ``max_cost``, ``max_wall_time``,
 ``cancelled``, ``approval_pending``, ``retries_exhausted``, ``backend_error``,
-``thinking_budget_exhausted`` or ``error``."""
+``thinking_budget_exhausted``, ``policy_end`` (a policy ended the run) or ``error``."""
 
 
 @dataclass(slots=True)
