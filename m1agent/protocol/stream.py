@@ -27,8 +27,8 @@ Delta contract:
   change once sent); its id is ``call_id(turn_index, index)``. ``ToolCallStart`` is sent once, as soon as
   the call's ``"name"`` string is complete. ``ToolCallArgsDelta`` fragments follow it (any fragments
   seen before the name arrive in one piece right after it); joined, they are the raw text of the
-  ``"arguments"`` value. Then exactly one of ``ToolCallDone`` (the call to run) or ``ProblemFound``
-  with that ``call_index``. Objects without a name get no ``ToolCallStart``.
+  ``"arguments"`` value. Then either one ``ToolCallDone`` (the call to run) or one or more
+  ``ProblemFound`` with that ``call_index``. Objects without a name get no ``ToolCallStart``.
 """
 
 from __future__ import annotations
