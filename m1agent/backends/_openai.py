@@ -1,0 +1,122 @@
+"""What the two OpenAI-protocol backends (vLLM chat, raw completions) share: the client and the stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import openai
+
+from m1agent.backends._common import Counter, HTTPBackend, secret_from
+from m1agent.backends._http import (
+    TRANSPORT_ERRORS,
+    RetryPolicy,
+    Secret,
+    Timeouts,
+    error_from_httpx,
+    error_from_openai,
+    next_chunk,
+)
+from m1agent.errors import BackendError, MalformedResponse, StreamInterrupted
+
+# vLLM accepts any key when started without --api-key, but the openai client insists on one.
+_NO_KEY = "EMPTY"
+
+
+class OpenAIProtocolBackend(HTTPBackend):
+    """A backend that speaks to a vLLM/SGLang server through the official ``openai`` client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str | None,
+        api_key: str | None,
+        context_window: int | None,
+        timeouts: Timeouts | None,
+        retry: RetryPolicy | None,
+        default_max_tokens: int,
+        token_counter: Counter | None,
+    ) -> None:
+        super().__init__(
+            model=model or "",
+            context_window=context_window or 131_072,
+            timeouts=timeouts,
+            retry=retry,
+            default_max_tokens=default_max_tokens,
+            token_counter=token_counter,
+        )
+        self.base_url = base_url.rstrip("/")
+        self._context_window_given = context_window is not None
+        self._secret: Secret | None = secret_from(api_key, None)
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._secret.reveal() if self._secret else _NO_KEY,
+            timeout=self.timeouts.for_openai(),
+            max_retries=0,  # retries are ours: bounded, logged, and aware of what already streamed
+        )
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"base_url": self.base_url}
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.close()
+
+    async def call(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        """Run one client call; failures come out as typed errors."""
+        try:
+            return await make()
+        except openai.OpenAIError as exc:
+            raise error_from_openai(exc, self._secret, streaming=False, timeouts=self.timeouts) from exc
+
+    async def resolve_model(self) -> str:
+        """The served model's id: the one given, else the first in ``/v1/models`` (also its context size)."""
+        if self.model:
+            return self.model
+        page = await self.call(lambda: self._client.models.list())
+        if not page.data:
+            raise MalformedResponse(f"{self.base_url}/models lists no model")
+        card = page.data[0]
+        self.model = card.id
+        max_len = (card.model_extra or {}).get("max_model_len")
+        if isinstance(max_len, int) and not self._context_window_given:
+            self.context_window = max_len
+        return self.model
+
+    async def chunks(self, stream: Any) -> AsyncIterator[Any]:
+        """The chunks of an ``openai`` stream, with the first-chunk and idle timeouts enforced."""
+        iterator = stream.__aiter__()
+        first = True
+        try:
+            while True:
+                timeout = self.timeouts.read if first else self.timeouts.stream_idle
+                try:
+                    chunk = await next_chunk(iterator, timeout, first=first)
+                except StopAsyncIteration:
+                    return
+                first = False
+                yield chunk
+        except BackendError:
+            raise
+        except openai.OpenAIError as exc:
+            raise error_from_openai(exc, self._secret, streaming=True, timeouts=self.timeouts) from exc
+        except TRANSPORT_ERRORS as exc:  # openai 2.x lets transport errors out of a stream unwrapped
+            raise error_from_httpx(exc, self._secret, streaming=True, timeouts=self.timeouts) from exc  # type: ignore[arg-type]
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedResponse(f"the server sent a stream event that is not valid JSON ({exc})") from None
+        finally:
+            await stream.close()
+
+
+def ended_early() -> StreamInterrupted:
+    """The error for a stream that closed cleanly but never said why it finished."""
+    return StreamInterrupted("the stream ended without a finish reason")
+
+
+def usage_numbers(usage: Any) -> tuple[int, int]:
+    """``(prompt_tokens, completion_tokens)`` from an OpenAI ``usage`` object (zeros when absent)."""
+    if usage is None:
+        return 0, 0
+    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)

@@ -1,0 +1,206 @@
+"""vLLM's OpenAI chat API serving M1, through the official ``openai`` client (2.x or 3.x).
+
+vLLM has no working M1 reasoning parser, so the thinking arrives inside ``content``; we run our own
+M1 parser over it. ``reasoning_content``/``reasoning`` are read too, in case a server does split it.
+
+Tool calls: with ``--tool-call-parser minimax`` the server sends them as ``tool_calls``, and its
+*streamed* arguments are known to be wrong (the first parser generation resends whole strings; the
+second shifts characters at delta boundaries, ends a call at a ``}`` inside a string, and diverts text
+after a ``<`` into ``content``). So the joined arguments of every call are validated, a call that fails
+is reported as a problem and never run, and content that arrives after a failed call is held back
+instead of being shown as answer text. Some corruption leaves valid JSON with wrong values, which no
+client can detect: ``stream=False`` (the server's non-streaming parser is right) or, better, the
+``Completions`` backend with our own parser are the ways to get calls you can trust. Without a tool
+parser on the server, the ``<tool_calls>`` block stays in ``content`` and our parser reads it.
+
+``tool_choice: required`` is never sent: on vLLM it switches to structured decoding and M1 cannot think.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from m1agent.backends._assemble import ServerCalls, TurnAssembler
+from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter
+from m1agent.backends._http import RetryPolicy, Timeouts
+from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
+from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
+from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
+from m1agent.protocol.render import render
+from m1agent.protocol.types import ParseProblem, ProblemFound, StreamDelta, Turn
+
+ADVICE = (
+    ". vLLM's streaming minimax tool parser is known to corrupt arguments: serve M1 through the "
+    "Completions backend (raw /v1/completions with our parser), or use VLLM(..., stream=False)"
+)
+WITHHELD = "server_text_after_bad_call"
+
+
+@dataclass(slots=True)
+class _Run:
+    resumable: bool = False
+    attempts: int = 1
+    assembler: TurnAssembler | None = None
+
+    @property
+    def partial_text(self) -> str:
+        return self.assembler.raw_text if self.assembler else ""
+
+
+def _extra(obj: Any, name: str) -> Any:
+    """A field the openai types may not declare (vLLM extensions), read without trusting it exists."""
+    value = getattr(obj, name, None)
+    if value is None:
+        value = (getattr(obj, "model_extra", None) or {}).get(name)
+    return value
+
+
+class _Chunk:
+    """A non-streamed response recast as one streamed chunk, so both go through the same code."""
+
+    def __init__(self, response: Any) -> None:
+        self.usage = response.usage
+        self.choices = [_Choice(c) for c in response.choices]
+
+
+class _Choice:
+    def __init__(self, choice: Any) -> None:
+        self.delta = choice.message
+        self.finish_reason = choice.finish_reason
+
+
+class VLLM(OpenAIProtocolBackend):
+    """M1 through vLLM's ``/v1/chat/completions``.
+
+    ``base_url`` is the OpenAI-style root, e.g. ``http://127.0.0.1:8000/v1``; ``model=None`` asks the
+    server. ``stream=False`` makes one non-streamed request per turn (deltas then all arrive at the
+    end) so that tool calls come from vLLM's correct non-streaming parser. ``token_counter`` caps the
+    default ``max_tokens`` by the context window and fills ``usage.thinking_tokens``.
+    """
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        stream: bool = True,
+        context_window: int | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        token_counter: Counter | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            model=model,
+            api_key=api_key,
+            context_window=context_window,
+            timeouts=timeouts,
+            retry=retry,
+            default_max_tokens=default_max_tokens,
+            token_counter=token_counter,
+        )
+        self.streaming = stream
+
+    def _new_run(self, request: ModelRequest) -> _Run:
+        return _Run()
+
+    def _arguments(self, request: ModelRequest, model: str) -> dict[str, Any]:
+        messages = to_openai_messages(request.messages)
+        tools = tools_to_openai(request.tools) if request.tools else None
+        prompt = render(messages, tools) if self.token_counter is not None else None
+        extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "max_tokens": self.max_tokens_for(request, prompt),
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "extra_body": extra,
+        }
+        if tools:
+            kwargs["tools"] = tools
+            kwargs["tool_choice"] = "none" if request.tool_choice == "none" else "auto"
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if self.streaming:
+            kwargs["stream"] = True
+            kwargs["stream_options"] = {"include_usage": True}
+        return kwargs
+
+    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncIterator[ModelEvent]:
+        model = await self.resolve_model()
+        kwargs = self._arguments(request, model)
+        response = await self.call(lambda: self._client.chat.completions.create(**kwargs))
+        chunks = self.chunks(response) if self.streaming else _single(response)
+        assembler = run.assembler = TurnAssembler(request.turn_index)
+        calls = ServerCalls(request.turn_index, "vLLM's tool_calls", advice=ADVICE)
+        after_calls: list[str] = []  # content that came after a call began: trusted only if all calls are good
+        finish: str | None = None
+        prompt_tokens = completion_tokens = 0
+        async for chunk in chunks:
+            if chunk.usage is not None:
+                prompt_tokens, completion_tokens = usage_numbers(chunk.usage)
+            for choice in chunk.choices:
+                delta = choice.delta
+                out: list[StreamDelta] = []
+                reasoning = _extra(delta, "reasoning_content") or _extra(delta, "reasoning")
+                if reasoning:
+                    out += assembler.reasoning(reasoning)
+                if delta.content:
+                    if calls:
+                        after_calls.append(delta.content)
+                    else:
+                        out += assembler.content(delta.content)
+                for position, call in enumerate(delta.tool_calls or ()):
+                    function = call.function
+                    out += calls.delta(
+                        call.index if getattr(call, "index", None) is not None else position,
+                        name=function.name if function else None,
+                        server_id=call.id,
+                        arguments=function.arguments if function else None,
+                    )
+                for event in out:
+                    yield event
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        if finish is None:
+            raise ended_early()
+        for final in self._finish(model, run, assembler, calls, after_calls, finish, prompt_tokens,
+                                  completion_tokens):
+            yield final
+
+    def _finish(self, model: str, run: _Run, assembler: TurnAssembler, calls: ServerCalls, after_calls: list[str],
+                finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
+        out: list[ModelEvent] = []
+        _, _, bad, _ = ServerCalls.finish(calls, 0) if calls else ([], [], [], "")
+        held = "".join(after_calls)
+        if held and not bad:
+            out += assembler.content(held)
+            held = ""
+        deltas, parsed = assembler.finish(thinking_complete=finish != "length")
+        out += deltas
+        call_deltas, good, problems, block = calls.finish(max(assembler.last_index + 1, len(parsed.tool_calls)))
+        out += call_deltas
+        if held:
+            withheld = ParseProblem(WITHHELD, "text the server sent after a corrupted tool call was withheld "
+                                    "from the answer: it is most likely a piece of the call's arguments", held)
+            problems.append(withheld)
+            out.append(ProblemFound(withheld))
+        turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good), parsed.problems + tuple(problems))
+        reason: FinishReason = "length" if finish == "length" else "tool_calls" if turn.tool_calls else "stop"
+        if finish not in ("stop", "length", "tool_calls"):
+            reason = "error"
+        raw = assembler.raw_text + block + held
+        usage = self.usage_for(turn, prompt_tokens, completion_tokens, run.attempts)
+        out.append(ModelResponse(turn=turn, usage=usage, finish_reason=reason, raw_text=raw, model=model))
+        return out
+
+
+async def _single(response: Any) -> AsyncIterator[Any]:
+    yield _Chunk(response)
