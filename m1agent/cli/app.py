@@ -18,3 +18,4 @@ def version() -> None:
     typer.echo(__version__)
 
 from m1agent.cli import parse_cmd  # noqa: E402,F401
+from m1agent.cli import pack_cmd  # noqa: E402,F401
