@@ -307,7 +307,10 @@ class Repl:
         if timed_out and isinstance(status, int):
             note = "interrupted (KeyboardInterrupt); variables from earlier cells are kept"
         if status is None or status == "dead":
-            code = self.proc.poll()
+            try:
+                code = self.proc.wait(timeout=2)  # its pipes closed: it is exiting, or gone
+            except subprocess.TimeoutExpired:
+                code = None
             oom = code == -9 and not timed_out and oom_kills() > before >= 0
             self.reset()
             note = "the Python process was restarted; variables from earlier cells are gone"

@@ -1,0 +1,86 @@
+"""Commands and the notebook-like Python session, against the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from m1agent.sandbox import Sandbox
+from m1agent.sandboxes import DockerSandbox, SandboxConfig
+
+LIST_PROCESSES = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"
+
+
+async def processes(box: DockerSandbox) -> str:
+    """The command lines of every process the sandbox user can see."""
+    return (await box.run(LIST_PROCESSES)).stdout
+
+
+async def test_shell_exit_code_streams_and_stdin(box: DockerSandbox) -> None:
+    assert isinstance(box, Sandbox)
+    ok = await box.run("echo out; echo err >&2; exit 3")
+    assert (ok.exit_code, ok.stdout, ok.stderr) == (3, "out\n", "err\n")
+    assert (ok.stdout_bytes, ok.stderr_bytes) == (4, 4)
+    piped = await box.run("tr a-z A-Z", stdin="hello")
+    assert piped.stdout == "HELLO"
+    where = await box.run("pwd; id -u")
+    assert where.stdout.split() == ["/work", "1000"]
+
+
+async def test_python_state_persists_like_a_notebook(box: DockerSandbox) -> None:
+    first = await box.run_python("import math\nx = 20\ndef double(v):\n    return 2 * v")
+    assert first.exit_code == 0 and first.stdout == ""
+    second = await box.run_python("print('side'); double(x) + math.floor(1.5)")
+    assert second.stdout == "side\n41\n"
+    failed = await box.run_python("1 / 0")
+    assert failed.exit_code == 1 and "ZeroDivisionError" in failed.stderr
+    assert (await box.run_python("x")).stdout == "20\n"
+
+
+async def test_python_timeout_interrupts_and_keeps_variables(box: DockerSandbox) -> None:
+    await box.run_python("kept = 'yes'")
+    result = await box.run_python("while True:\n    pass", timeout=1)
+    assert result.timed_out and "KeyboardInterrupt" in result.stderr
+    assert "kept" in result.note
+    assert (await box.run_python("kept")).stdout == "'yes'\n"
+
+
+async def test_python_that_ignores_interrupts_is_killed_and_reset(box: DockerSandbox) -> None:
+    await box.run_python("lost = 1")
+    stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    result = await box.run_python(stubborn, timeout=1)
+    assert result.timed_out and "restarted" in result.note
+    after = await box.run_python("'lost' in globals()")
+    assert after.stdout == "False\n"
+
+
+async def test_output_is_capped_keeping_head_and_tail(engine: Any) -> None:
+    config = SandboxConfig(output_limit=1000)
+    async with DockerSandbox(config, client=engine) as box:
+        result = await box.run("echo START; seq 1 100000; echo END")
+    assert result.stdout.startswith("START\n") and result.stdout.endswith("END\n")
+    assert result.stdout_bytes == len("START\nEND\n") + sum(len(f"{i}\n") for i in range(1, 100001))
+    assert "bytes omitted" in result.stdout and len(result.stdout) < 1100
+    assert result.truncated
+
+
+async def test_commands_run_concurrently_in_one_sandbox(box: DockerSandbox) -> None:
+    started = time.monotonic()
+    results = await asyncio.gather(*(box.run(f"sleep 1; echo {i}") for i in range(4)))
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(4)]
+    assert time.monotonic() - started < 3.5
+
+
+async def test_background_processes_end_with_their_command(box: DockerSandbox) -> None:
+    result = await box.run("sleep 300 & echo started", timeout=10)
+    assert result.stdout == "started\n" and result.duration < 5
+    assert "sleep 300" not in await processes(box)
+
+
+async def test_cancelling_a_call_kills_its_command(box: DockerSandbox) -> None:
+    task = asyncio.create_task(box.run("sleep 30; echo never", timeout=60))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    await asyncio.sleep(0.3)
+    assert "sleep 30" not in await processes(box)
