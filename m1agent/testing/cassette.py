@@ -124,8 +124,7 @@ class RecordingBackend:
         self.path = Path(path)
         self.cassette = Cassette(inner.name, inner.model, inner.context_window)
         self._previous_length = 0
-        with open(self.path, "wb") as f:
-            f.write(_header(self.cassette) + b"\n")
+        self.path.write_bytes(b"")
 
     @property
     def can_continue(self) -> bool:
@@ -142,6 +141,10 @@ class RecordingBackend:
         interaction = Interaction(print_, events)
         self.cassette.interactions.append(interaction)
         with open(self.path, "ab") as f:
+            if len(self.cassette.interactions) == 1:  # the model name may be known only now
+                self.cassette.model = self.inner.model or interaction.response.model
+                self.cassette.context_window = self.inner.context_window
+                f.write(_header(self.cassette) + b"\n")
             f.write(_interaction_line(interaction) + b"\n")
 
     async def aclose(self) -> None:
