@@ -6,6 +6,7 @@ raw backend, the message list for the chat backend), so servers can reuse their 
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ def big(n: int) -> str:
 
 SCRIPT = [
     calls(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})),
-    '<think>\nOne more, and a bad line.\n</think>\n<tool_calls>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n'
+    '<think>\nOne more, and a bad line.\n</think>\n<tool_calls>\n'
+    '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n'
     '{"name": "get_weather", "arguments": {"town": 1}}\n{oops\n</tool_calls>',
     call("big", n=3_000),
     answer("Paris and Rome are clear; so is Oslo."),
@@ -59,7 +61,7 @@ async def test_requests_extend_each_other_byte_for_byte(backend_kind: str, count
     assert result.stop_reason == "completed", result.error
     assert result.output == "Paris and Rome are clear; so is Oslo."
     assert len(bodies) == 4
-    for earlier, later in zip(bodies, bodies[1:], strict=False):
+    for earlier, later in itertools.pairwise(bodies):
         if backend_kind == "raw":
             assert later["prompt"].startswith(earlier["prompt"])
         else:
@@ -88,7 +90,8 @@ async def test_a_thinking_policy_change_is_the_logged_exception(counter: Any) ->
 async def test_record_a_real_session_and_replay_it_with_real_tools(tmp_path: Path, counter: Any) -> None:
     path = tmp_path / "weather.cassette"
     async with VLLMServer(script=list(SCRIPT), counter=counter) as server:
-        agent = Agent(record(VLLM(server.base_url), path), "Answer briefly.", [get_weather, big], max_result_chars=1_000)
+        recorder = record(VLLM(server.base_url), path)
+        agent = Agent(recorder, "Answer briefly.", [get_weather, big], max_result_chars=1_000)
         live = await agent.run("Weather in Paris, Rome and Oslo?")
     cassette = Cassette.load(path)
     assert len(cassette.interactions) == 4 and cassette.model == "MiniMaxAI/MiniMax-M1-80k"
