@@ -229,11 +229,12 @@ class SandboxToolset:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._tools = []
         if self._owned is not None:
             await self._owned.close()
             self._owned = None
             self.sandbox = None
 
     async def list_tools(self) -> Sequence[SandboxTool]:
-        """The five tools; empty before the toolset is entered."""
+        """The five tools; empty outside ``async with``."""
         return list(self._tools)

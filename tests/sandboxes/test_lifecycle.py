@@ -1,0 +1,81 @@
+"""Hardening flags as the engine sees them, labels, the orphan reaper and the warm pool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from typing import Any
+
+from m1agent.sandboxes import DockerSandbox, SandboxConfig, SandboxPool
+from m1agent.sandboxes.lifecycle import OWNER_PID, OWNER_START, SESSION, list_sandboxes, reap
+
+
+async def test_container_is_locked_down(box: DockerSandbox, engine: Any) -> None:
+    attrs = engine.api.inspect_container(box.container.id)
+    host = attrs["HostConfig"]
+    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"] and not host["Privileged"]
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["ReadonlyRootfs"] is True and "/tmp" in host["Tmpfs"]
+    assert host["NetworkMode"] == "none" and not host["PortBindings"]
+    assert host["Memory"] == host["MemorySwap"] == 192 * 1024 * 1024
+    assert host["PidsLimit"] == 128 and host["NanoCpus"] == 1_000_000_000 and host["Init"] is True
+    assert attrs["Config"]["User"] == "65534:65534"
+    labels = attrs["Config"]["Labels"]
+    assert labels[OWNER_PID] == str(os.getpid()) and labels[SESSION] == box.session_id
+    assert not any("docker.sock" in bind for bind in host["Binds"] or [])
+
+
+async def test_close_removes_container_and_volume(engine: Any) -> None:
+    box = DockerSandbox(client=engine)
+    await box.start()
+    container_id, volume = box.container.id, box.volume.name
+    started = time.monotonic()
+    await box.close()
+    assert time.monotonic() - started < 5
+    assert not engine.containers.list(all=True, filters={"id": container_id})
+    assert not engine.volumes.list(filters={"name": volume})
+    await box.close()  # twice is fine
+
+
+async def test_reaper_removes_sandboxes_of_dead_processes(engine: Any) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan_labels = {OWNER_PID: str(dead.pid), OWNER_START: "1"}
+    orphan = DockerSandbox(SandboxConfig(labels=orphan_labels), client=engine)
+    await orphan.start()
+    async with DockerSandbox(client=engine) as alive:
+        listed = {info.session: info for info in list_sandboxes(engine)}
+        assert listed[orphan.session_id].orphaned and not listed[alive.session_id].orphaned
+        removed = await asyncio.to_thread(reap, engine)
+        assert removed[0] >= 1 and removed[1] >= 1
+        sessions = {info.session for info in list_sandboxes(engine)}
+        assert orphan.session_id not in sessions and alive.session_id in sessions
+        assert (await alive.run("echo ok")).stdout == "ok\n"
+    await orphan.close()  # already reaped: closing is still fine
+
+
+async def test_warm_pool_hands_out_fresh_sandboxes_once(engine: Any) -> None:
+    async with SandboxPool(size=1, client=engine) as pool:
+        first = await pool.acquire()
+        await first.run("echo secret > left-behind.txt")
+        await first.close()
+        await asyncio.sleep(1.5)  # the replacement warms up in the background
+        started = time.monotonic()
+        second = await pool.acquire()
+        quick = time.monotonic() - started
+        assert second.session_id != first.session_id
+        assert (await second.run("ls")).stdout == ""  # nothing from the previous task
+        await second.close()
+    assert quick < 0.5, quick
+
+
+async def test_many_sandboxes_at_once(engine: Any) -> None:
+    boxes = [DockerSandbox(client=engine) for _ in range(3)]
+    await asyncio.gather(*(b.start() for b in boxes))
+    try:
+        results = await asyncio.gather(*(b.run(f"echo {i} > f && cat f") for i, b in enumerate(boxes)))
+        assert [r.stdout for r in results] == ["0\n", "1\n", "2\n"]
+    finally:
+        await asyncio.gather(*(b.close() for b in boxes))
