@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-
 from m1agent.sandboxes import DEFAULT_IMAGE, DockerSandbox, SandboxConfig, SandboxUnavailable, docker_client
 from m1agent.sandboxes.lifecycle import LABEL, OWNER_PID
 

@@ -6,8 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-from m1agent.sandbox import Sandbox
 from m1agent.sandboxes import DockerSandbox, SandboxConfig
+
+from m1agent.sandbox import Sandbox
 
 LIST_PROCESSES = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"
 

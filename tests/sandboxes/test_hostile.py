@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from m1agent.sandboxes import DockerSandbox, SandboxConfig, UnsafeArchive
 from m1agent.sandboxes.archive import extract_checked
 
@@ -101,7 +100,8 @@ async def test_no_docker_socket_and_no_secrets(engine: Any, monkeypatch: pytest.
 
 
 async def test_no_way_to_gain_privileges(box: DockerSandbox) -> None:
-    setuid = await box.run_python("import os\ntry:\n    os.setuid(0)\nexcept PermissionError as e:\n    print('denied')")
+    attempt = "import os\ntry:\n    os.setuid(0)\nexcept PermissionError:\n    print('denied')"
+    setuid = await box.run_python(attempt)
     assert setuid.stdout == "denied\n"
     status = await box.run("grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status")
     fields = dict(line.split(":\t") for line in status.stdout.strip().splitlines())

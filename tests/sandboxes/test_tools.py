@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from m1agent.errors import ToolArgumentsInvalid
 from m1agent.sandboxes import DockerSandbox, SandboxConfig
 from m1agent.sandboxes.tools import SandboxToolset
+
+from m1agent.errors import ToolArgumentsInvalid
 from m1agent.tool import RunContext, Tool, Toolset
 
 CTX: RunContext[None] = RunContext(deps=None)
