@@ -177,11 +177,13 @@ class MCPConnection:
         owner, self._owner = self._owner, None
         if owner is None or owner.done():
             return
-        self._queue.put_nowait(None)
-        done, _ = await asyncio.wait({owner}, timeout=_CLOSE_GRACE)
-        if not done:
-            owner.cancel()
-            await asyncio.wait({owner}, timeout=_CLOSE_GRACE)
+        if self.state is ServerState.HEALTHY:  # serving: let it finish its exit in its own task
+            self._queue.put_nowait(None)
+            done, _ = await asyncio.wait({owner}, timeout=_CLOSE_GRACE)
+            if done:
+                return
+        owner.cancel()  # the SDK's stdio shutdown is shielded, so the process is still stopped
+        await asyncio.wait({owner}, timeout=_CLOSE_GRACE)
 
     def _fail(self, reason: str) -> None:
         self.error = reason

@@ -15,10 +15,10 @@ from typing import Any, TextIO
 import anyio
 import httpx2
 from mcp.client.sse import sse_client
-from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from m1agent.mcp.config import MCPServerConfig
+from m1agent.mcp.stdio import stdio_transport
 
 logger = logging.getLogger("m1agent.mcp")
 
@@ -83,14 +83,9 @@ async def open_transport(
 ) -> AsyncIterator[tuple[Any, Any]]:
     """Enter the transport the config names and yield its (watched read, write) streams."""
     if config.transport == "stdio":
-        params = StdioServerParameters(
-            command=config.command,
-            args=list(config.args),
-            env=dict(config.env) or None,
-            cwd=config.cwd,
-            encoding_error_handler="replace",
-        )
-        async with stdio_client(params, errlog=errlog) as (read, write):
+        async with stdio_transport(
+            config.command, list(config.args), env=config.env, cwd=config.cwd, errlog=errlog
+        ) as (read, write):
             yield WatchedReadStream(read, on_end, on_garbage), write
     elif config.transport == "http":
         timeout = httpx2.Timeout(config.connect_timeout, read=max(_HTTP_READ_TIMEOUT, config.call_timeout))

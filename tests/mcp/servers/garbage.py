@@ -1,8 +1,10 @@
-"""An MCP server that writes lines that are not JSON-RPC to stdout, at start and during a call."""
+"""An MCP server that writes lines that are not JSON-RPC to stdout before it starts serving.
+
+(Once serving, the SDK's stdio server moves its own stdout away from fd 1, so later prints cannot
+reach the client; a banner before that is the garbage real servers send.)
+"""
 
 from __future__ import annotations
-
-import sys
 
 from mcp.server.mcpserver import MCPServer
 
@@ -11,9 +13,8 @@ server = MCPServer("garbage", version="1.0")
 
 @server.tool()
 def noisy(text: str) -> str:
-    """Print junk to stdout, then answer."""
-    sys.stdout.write("this line is not JSON-RPC\n")
-    sys.stdout.flush()
+    """Print to stdout (harmless once serving), then answer."""
+    print("this line is not JSON-RPC", flush=True)
     return text
 
 
