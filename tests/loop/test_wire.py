@@ -44,13 +44,6 @@ SCRIPT = [
 ]
 
 
-@pytest.fixture
-def counter(tokenizer_dir: Path) -> Any:
-    from m1agent.tokens import load_counter
-
-    return load_counter(tokenizer_dir)
-
-
 @pytest.mark.parametrize("backend_kind", ["chat", "raw"])
 async def test_requests_extend_each_other_byte_for_byte(backend_kind: str, counter: Any) -> None:
     async with VLLMServer(script=list(SCRIPT), counter=counter) as server:
