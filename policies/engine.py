@@ -23,6 +23,18 @@ from m1agent.tool import ToolReturn
 _ALLOW = Decision.allow()
 
 
+def _unprefixed(call: ToolCallPart, result: ToolReturn) -> ToolReturn:
+    """The result without the ``[tool] `` (and ``error: ``) prefix the loop shows the model."""
+    content = result.content if isinstance(result.content, str) else str(result.content)
+    prefix = f"[{call.name}] "
+    if not content.startswith(prefix):
+        return result
+    content = content[len(prefix) :]
+    if result.is_error and content.startswith("error: "):
+        content = content[len("error: ") :]
+    return ToolReturn(content, result.is_error, result.metadata)
+
+
 def _overrides(rule: Rule, hook: str) -> bool:
     return getattr(type(rule), hook) is not getattr(Rule, hook)
 
@@ -109,14 +121,17 @@ class PolicyEngine:
     def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
         """Update the state from a result that ran; notes go to the audit log."""
         ctx = self._context(history)
+        result = _unprefixed(call, result)
         state = self.state
-        state.calls_run += 1
-        is_write = call.name in self.write_tools
-        if is_write:
-            state.writes_run += 1
+        if call.name in self.write_tools:
+            # Even a failed write may have changed something: never trust the cache past it.
             invalidate = getattr(self.view, "invalidate", None)
             if callable(invalidate):
                 invalidate()
+            if not result.is_error:
+                state.writes_run += 1
+        if not result.is_error:
+            state.calls_run += 1
         for rule in self._after_rules:
             try:
                 note = rule.after_call(call, result, ctx)

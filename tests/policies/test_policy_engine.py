@@ -94,3 +94,14 @@ def test_reset_forgets_the_conversation(convo: Conversation) -> None:
     convo.call("find_user", "ann")
     convo.engine.reset()
     assert convo.engine.state.authenticated_user is None and convo.engine.audit == []
+
+
+def test_results_as_the_loop_shows_them_are_understood(convo: Conversation) -> None:
+    """The loop prefixes results with ``[tool] `` (and errors with ``error: ``) before the engine sees them."""
+    convo.user("I'm ann")
+    call = ToolCallPart("find_user", {"email": "ann@example.com"}, "c1")
+    convo.engine.after_call(call, ToolReturn("[find_user] error: no such user", is_error=True), convo.history)
+    assert convo.engine.state.authenticated_user is None
+    convo.engine.after_call(call, ToolReturn('[find_user] "ann"'), convo.history)
+    assert convo.engine.state.authenticated_user == "ann"
+    assert convo.engine.state.calls_run == 1

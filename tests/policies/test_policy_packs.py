@@ -1,0 +1,67 @@
+"""Packs: built-in and user folders, manifests turned into rules, clear errors for bad packs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from m1agent.policies.pack import PackError, load_pack
+from m1agent.policies.view import DictView
+
+from m1agent.messages import AssistantMessage, UserMessage
+from m1agent.protocol.types import ToolCallPart
+from m1agent.tool import ToolReturn
+
+
+def test_builtin_packs_load_with_their_rules() -> None:
+    airline = load_pack("airline")
+    assert airline.clock == datetime(2024, 5, 15, 15, 0)
+    assert "cancel_reservation" in airline.write_tools
+    names = [rule.name for rule in airline.rules()]
+    for expected in ("one_call_per_turn", "post_transfer_stop", "authentication", "same_user",
+                     "read_before_write", "cancel_eligibility", "confirmation"):
+        assert expected in names
+    retail = load_pack("retail")
+    assert "item_change_allowed" in [rule.name for rule in retail.rules()]
+    assert retail.clock is None
+
+
+def test_policy_text_comes_from_the_installed_tau2_package() -> None:
+    text = load_pack("airline").policy_text()
+    assert "# Airline Agent Policy" in text and "2024-05-15 15:00:00 EST" in text
+    assert "Retail" in load_pack("retail").policy_text()
+
+
+def test_a_user_pack_folder_with_its_own_predicate(tmp_path: Path) -> None:
+    (tmp_path / "pack.toml").write_text(
+        'name = "library"\nwrite_tools = ["renew"]\n'
+        '[[predicates]]\ntools = ["renew"]\nfunction = "not_overdue"\n'
+        '[confirmation.key_args]\nrenew = ["loan_id"]\n'
+    )
+    (tmp_path / "predicates.py").write_text(
+        "def not_overdue(call, ctx):\n"
+        "    loan = ctx.view.get('loans', call.arguments.get('loan_id'))\n"
+        "    return 'Overdue loans cannot be renewed.' if loan and loan['overdue'] else None\n"
+    )
+    pack = load_pack(tmp_path)
+    engine = pack.build_engine(view=DictView({"loans": {"L1": {"overdue": True}, "L2": {"overdue": False}}}))
+    history = [AssistantMessage(text="Renew loans L1 and L2?"), UserMessage("yes")]
+    assert engine.check_call(ToolCallPart("renew", {"loan_id": "L1"}), history).reason == (
+        "Overdue loans cannot be renewed."
+    )
+    assert engine.check_call(ToolCallPart("renew", {"loan_id": "L2"}), history).action == "allow"
+    engine.after_call(ToolCallPart("renew", {"loan_id": "L2"}), ToolReturn("ok"), history)
+
+
+def test_bad_packs_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(PackError, match="no built-in policy pack named 'nope'"):
+        load_pack("nope")
+    with pytest.raises(PackError, match=r"has no pack\.toml"):
+        load_pack(tmp_path)
+    (tmp_path / "pack.toml").write_text("name = [")
+    with pytest.raises(PackError, match="not valid TOML"):
+        load_pack(tmp_path)
+    (tmp_path / "pack.toml").write_text('[[predicates]]\ntools = ["x"]\nfunction = "missing"\n')
+    with pytest.raises(PackError, match=r"predicates\.py does not define"):
+        load_pack(tmp_path).rules()
