@@ -79,7 +79,7 @@ class HTTPBackend:
         raised otherwise, with what had arrived in ``partial_text``.
         """
         run = self._new_run(request)
-        attempts = Attempts(self.retry, f"{self.name} ({self.model})")
+        attempts = Attempts(self.retry, lambda: f"{self.name} ({self.model})")
         while True:
             yielded = False
             try:

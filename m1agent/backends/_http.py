@@ -13,7 +13,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -251,7 +251,7 @@ def error_from_httpx(err: Exception, secret: Secret | None, *, streaming: bool, 
 class Attempts:
     """Bookkeeping of one request's retries: decides, logs and sleeps between attempts."""
 
-    def __init__(self, policy: RetryPolicy, label: str) -> None:
+    def __init__(self, policy: RetryPolicy, label: Callable[[], str]) -> None:
         self.policy = policy
         self.label = label
         self.count = 0
@@ -267,7 +267,7 @@ class Attempts:
         self.count += 1
         log.warning(
             "%s: %s; retry %d of %d in %.2fs",
-            self.label, err, self.count, self.policy.max_retries, delay,
+            self.label(), err, self.count, self.policy.max_retries, delay,
         )
         await asyncio.sleep(delay)
 

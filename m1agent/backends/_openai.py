@@ -69,7 +69,8 @@ class OpenAIProtocolBackend(HTTPBackend):
         try:
             return await make()
         except openai.OpenAIError as exc:
-            raise error_from_openai(exc, self._secret, streaming=False, timeouts=self.timeouts) from exc
+            # ``from None``: the client's exception text can quote what the server echoed, key included.
+            raise error_from_openai(exc, self._secret, streaming=False, timeouts=self.timeouts) from None
 
     async def resolve_model(self) -> str:
         """The served model's id: the one given, else the first in ``/v1/models`` (also its context size)."""
@@ -101,9 +102,9 @@ class OpenAIProtocolBackend(HTTPBackend):
         except BackendError:
             raise
         except openai.OpenAIError as exc:
-            raise error_from_openai(exc, self._secret, streaming=True, timeouts=self.timeouts) from exc
+            raise error_from_openai(exc, self._secret, streaming=True, timeouts=self.timeouts) from None
         except TRANSPORT_ERRORS as exc:  # openai 2.x lets transport errors out of a stream unwrapped
-            raise error_from_httpx(exc, self._secret, streaming=True, timeouts=self.timeouts) from exc  # type: ignore[arg-type]
+            raise error_from_httpx(exc, self._secret, streaming=True, timeouts=self.timeouts) from None  # type: ignore[arg-type]
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise MalformedResponse(f"the server sent a stream event that is not valid JSON ({exc})") from None
         finally:

@@ -89,7 +89,8 @@ class Completions(OpenAIProtocolBackend):
         return _Run(prompt, self.max_tokens_for(request, prompt), StreamParser(request.turn_index))
 
     def _body_extras(self, request: ModelRequest) -> dict[str, Any]:
-        return {"skip_special_tokens": False, **request.extra_body}
+        extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}  # never "required"
+        return {"skip_special_tokens": False, **extra}
 
     async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncIterator[ModelEvent]:
         model = await self.resolve_model()

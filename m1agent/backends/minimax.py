@@ -186,7 +186,7 @@ class MiniMax(HTTPBackend):
             raise
         except httpx.HTTPError as exc:
             raise error_from_httpx(exc, self._secret, streaming=state.assembler.raw_text != "",
-                                   timeouts=self.timeouts) from exc
+                                   timeouts=self.timeouts) from None
 
     async def _check_head(self, response: httpx.Response) -> None:
         if response.status_code == 200:
