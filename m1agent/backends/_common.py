@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
 from m1agent.backends._http import Attempts, RetryPolicy, Secret, Timeouts, repr_backend
@@ -68,7 +69,7 @@ class HTTPBackend:
     def _new_run(self, request: ModelRequest) -> Run:
         raise NotImplementedError
 
-    def _attempt(self, request: ModelRequest, run: Any) -> AsyncIterator[ModelEvent]:
+    def _attempt(self, request: ModelRequest, run: Any) -> AsyncGenerator[ModelEvent, None]:
         raise NotImplementedError
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
@@ -83,9 +84,11 @@ class HTTPBackend:
         while True:
             yielded = False
             try:
-                async for event in self._attempt(request, run):
-                    yielded = True
-                    yield event
+                # aclosing: a consumer that stops early must not leave the HTTP stream open.
+                async with contextlib.aclosing(self._attempt(request, run)) as events:
+                    async for event in events:
+                        yielded = True
+                        yield event
                 return
             except BackendError as err:
                 err.partial_text = run.partial_text

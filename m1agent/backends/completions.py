@@ -10,7 +10,7 @@ text already received, so the model continues where it stopped and the deltas al
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,7 @@ class Completions(OpenAIProtocolBackend):
         extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}  # never "required"
         return {"skip_special_tokens": False, **extra}
 
-    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncIterator[ModelEvent]:
+    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
         model = await self.resolve_model()
         received = run.partial_text
         max_tokens = run.max_tokens

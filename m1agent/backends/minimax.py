@@ -13,7 +13,7 @@ The quirks handled here (wire-format notes §6, §9):
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,7 +171,7 @@ class MiniMax(HTTPBackend):
         if error is not None:
             raise error
 
-    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncIterator[ModelEvent]:
+    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
         assert self._secret is not None
         headers = {"Authorization": f"Bearer {self._secret.reveal()}", "Accept": "text/event-stream"}
         state = _State(request.turn_index)

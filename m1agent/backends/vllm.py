@@ -18,7 +18,7 @@ parser on the server, the ``<tool_calls>`` block stays in ``content`` and our pa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,7 +133,7 @@ class VLLM(OpenAIProtocolBackend):
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
-    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncIterator[ModelEvent]:
+    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
         model = await self.resolve_model()
         kwargs = self._arguments(request, model)
         response = await self.call(lambda: self._client.chat.completions.create(**kwargs))

@@ -5,7 +5,9 @@ minimax``: thinking stays in ``content``, calls written inside thinking are drop
 as a name and then argument fragments (see ``_vllm_parser``). ``tool_parser=None`` is a server without
 a tool parser: the ``<tool_calls>`` block stays in ``content``. ``streaming_defects=True`` reproduces the
 documented argument corruption of the parser's second generation, so that clients can test their
-defence against it.
+defence against it. ``reasoning_field`` emulates a server started with a reasoning parser: the text
+inside ``<think>`` goes to that field (``reasoning_content`` in older vLLM, ``reasoning`` in newer)
+instead of ``content``.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class VLLMServer(ScriptedServer):
         faults: Mapping[int, Fault] | None = None,
         tool_parser: str | None = "minimax",
         streaming_defects: bool = False,
+        reasoning_field: str | None = None,
         model: str = "MiniMaxAI/MiniMax-M1-80k",
         max_model_len: int = 131_072,
         api_key: str | None = None,
@@ -70,6 +73,9 @@ class VLLMServer(ScriptedServer):
             raise ValueError("base_resp faults belong to MiniMaxServer")
         self.tool_parser = tool_parser
         self.streaming_defects = streaming_defects
+        if reasoning_field not in (None, "reasoning_content", "reasoning"):
+            raise ValueError("reasoning_field must be 'reasoning_content', 'reasoning' or None")
+        self.reasoning_field = reasoning_field
         self.model = model
         self.max_model_len = max_model_len
 
@@ -162,11 +168,12 @@ class VLLMServer(ScriptedServer):
             choice = {"index": 0, "text": gen.text, "logprobs": None, "finish_reason": gen.finish_reason,
                       "stop_reason": gen.stop_reason}
             return {**self._frame(False, [choice], usage), "object": "text_completion"}
-        content: str | None = gen.text
+        reasoning, text = self._split_reasoning(gen.text)
+        content: str | None = text
         calls: list[tuple[str, str]] = []
         if parse_tools:
-            content, calls = vp.extract_non_streaming(gen.text)
-        message = {"role": "assistant", "content": content, "reasoning_content": None,
+            content, calls = vp.extract_non_streaming(text)
+        message = {"role": "assistant", "content": content, self.reasoning_field or "reasoning_content": reasoning,
                    "tool_calls": [{"id": f"chatcmpl-tool-{uuid.uuid4().hex[:16]}", "type": "function",
                                    "function": {"name": n, "arguments": a}} for n, a in calls]}
         finish = "tool_calls" if calls and gen.finish_reason == "stop" else gen.finish_reason
@@ -185,22 +192,38 @@ class VLLMServer(ScriptedServer):
         events.append(Event(sent, sse(self._frame(False, [last]))))
         return events
 
+    def _split_reasoning(self, text: str) -> tuple[str | None, str]:
+        """``(reasoning, rest)`` when a reasoning parser is emulated, else ``(None, text)``."""
+        if self.reasoning_field is None or not text.lstrip().startswith("<think>"):
+            return None, text
+        head = text.lstrip()
+        end = head.find("</think>")
+        if end < 0:
+            return head[len("<think>") :], ""
+        return head[len("<think>") : end], head[end + len("</think>") :]
+
     def _chat_events(self, gen: Generation, parse_tools: bool) -> list[Event]:
-        text = gen.text
-        cuts = pieces(text, self.chunk_chars)
-        ends, position = [], 0
-        for piece in cuts:
-            position += len(piece)
-            ends.append(position)
+        reasoning, text = self._split_reasoning(gen.text)
+        base = len(gen.text) - len(text)  # characters already out when ``text`` begins
 
         def delta_event(sent: int, delta: dict[str, Any], finish: str | None = None) -> Event:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
             return Event(sent, sse(self._frame(True, [choice])))
 
         events = [delta_event(0, {"role": "assistant", "content": ""})]
+        if reasoning and self.reasoning_field:
+            sent = 0
+            for piece in pieces(reasoning, self.chunk_chars):
+                sent += len(piece)
+                events.append(delta_event(sent, {self.reasoning_field: piece}))
+        cuts = pieces(text, self.chunk_chars)
+        ends, position = [], 0
+        for piece in cuts:
+            position += len(piece)
+            ends.append(position)
         if not parse_tools:
-            events += [delta_event(end, {"content": piece}) for piece, end in zip(cuts, ends, strict=True)]
-            events.append(delta_event(len(text), {}, gen.finish_reason))
+            events += [delta_event(base + end, {"content": piece}) for piece, end in zip(cuts, ends, strict=True)]
+            events.append(delta_event(base + len(text), {}, gen.finish_reason))
             return events
         plan = vp.plan_stream(text, defects=self.streaming_defects, boundaries=frozenset(ends))
         # Per call: the argument fragment each delta carries (possibly empty), then the defects applied.
@@ -212,19 +235,19 @@ class VLLMServer(ScriptedServer):
         for step, (piece, end) in enumerate(zip(cuts, ends, strict=True)):
             content = vp.take(plan.content, end - len(piece), end, text)
             if content:
-                events.append(delta_event(end, {"content": content}))
+                events.append(delta_event(base + end, {"content": content}))
             for index, call in enumerate(plan.calls):
                 if index not in announced and call.header_at <= end:
                     announced.add(index)
                     head = {"index": index, "id": f"chatcmpl-tool-{uuid.uuid4().hex[:16]}", "type": "function",
                             "function": {"name": call.name}}
-                    events.append(delta_event(end, {"tool_calls": [head]}))
+                    events.append(delta_event(base + end, {"tool_calls": [head]}))
                 fragment = fragments[index][step]
                 if fragment and index in announced:
-                    events.append(delta_event(end, {"tool_calls": [{"index": index,
+                    events.append(delta_event(base + end, {"tool_calls": [{"index": index,
                                                                      "function": {"arguments": fragment}}]}))
         finish = "tool_calls" if announced and gen.finish_reason == "stop" else gen.finish_reason
-        events.append(delta_event(len(text), {}, finish))
+        events.append(delta_event(base + len(text), {}, finish))
         return events
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from m1agent.backends import VLLM, Completions
 from m1agent.backends.vllm import WITHHELD
-from m1agent.protocol.types import ProblemFound, ProblemKind, ToolCallDone
+from m1agent.protocol.types import ProblemFound, ProblemKind, ThinkingDelta, ToolCallDone
 from m1agent.testing import VLLMServer
 
 from .conftest import ask, run
@@ -103,3 +105,16 @@ async def test_model_and_context_window_come_from_the_server(counter: Any) -> No
     assert backend.model == "m1-local" == response.model
     assert backend.context_window == 65_536
     assert server.bodies[0]["model"] == "m1-local"
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+async def test_reasoning_fields_are_read_defensively(counter: Any, field: str, stream: bool) -> None:
+    async with VLLMServer([TRICKY], counter=counter, reasoning_field=field) as server:
+        backend = VLLM(server.base_url, stream=stream)
+        deltas, response = await run(backend, ask())
+        await backend.aclose()
+    assert response.turn.thinking == "Three calls."
+    assert "".join(d.text for d in deltas if isinstance(d, ThinkingDelta)) == "Three calls."
+    assert [(c.name, c.arguments) for c in response.turn.tool_calls] == EXPECTED
+    assert response.turn.text == ""
