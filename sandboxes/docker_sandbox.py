@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,6 +32,7 @@ from .lifecycle import owner_labels, reap_once
 AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text()
 CONTAINER_USER = "65534:65534"  # init and the keep-alive: not the code's uid, so out of its reach
 REPO_MOUNT = "/mnt/repo"
+PY_INTERRUPT_WINDOW = 1.0  # as in agent.py: how long a cell has to stop after KeyboardInterrupt
 
 
 class SandboxUnavailable(M1AgentError):
@@ -72,6 +74,7 @@ class DockerSandbox(SandboxFiles):
         self._channel: AgentChannel | None = None
         self._snapshot: dict[str, bytes] | None = None
         self._closed = False
+        self._recover_lock = threading.Lock()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("running" if self.container is not None else "new")
@@ -182,16 +185,30 @@ class DockerSandbox(SandboxFiles):
         self._channel = channel
         return channel
 
-    def _recover(self) -> None:
-        """Kill every process of the sandbox user, then start a fresh agent."""
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-        if not self._client.api.inspect_container(self.container.id)["State"]["Running"]:
-            self.container.start()
-        else:
-            self.container.exec_run(["kill", "-9", "-1"], user=self.config.user)
-        self._spawn_agent()
+    def _recover(self, stale: AgentChannel | None = None) -> None:
+        """Kill every process of the sandbox user, then start a fresh agent.
+
+        ``stale`` is the channel the caller saw fail; if another caller already replaced it, the
+        fresh agent is kept rather than killed again.
+        """
+        with self._recover_lock:
+            if self._channel is not None and self._channel is not stale and self._channel.alive:
+                return
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+            try:
+                if not self._client.api.inspect_container(self.container.id)["State"]["Running"]:
+                    self.container.start()
+                else:
+                    self.container.exec_run(["kill", "-9", "-1"], user=self.config.user)
+                self._spawn_agent()
+            except M1AgentError:
+                raise
+            except Exception as exc:
+                raise SandboxUnavailable(
+                    f"the sandbox container is gone or broken ({exc})", hint="close it and open a new sandbox"
+                ) from exc
 
     async def close(self) -> None:
         """Remove the container and its work volume. Safe to call twice."""
@@ -227,14 +244,16 @@ class DockerSandbox(SandboxFiles):
             raise SandboxUnavailable("the sandbox is not running", hint="start it first, or open a new one")
         started = time.monotonic()
         if self._channel is None or not self._channel.alive:
-            await asyncio.to_thread(self._recover)
+            await asyncio.to_thread(self._recover, self._channel)
         channel = self._channel
         assert channel is not None
         request_id, future = channel.request(op, timeout=timeout, cap=self.config.output_limit, **fields)
         try:
-            reply = await asyncio.wait_for(asyncio.wrap_future(future), timeout + self.config.watchdog_grace)
+            # A Python cell gets its KeyboardInterrupt second before the agent kills it itself.
+            backstop = timeout + self.config.watchdog_grace + (PY_INTERRUPT_WINDOW if op == "py" else 0)
+            reply = await asyncio.wait_for(asyncio.wrap_future(future), backstop)
         except TimeoutError:
-            await asyncio.to_thread(self._recover)
+            await asyncio.to_thread(self._recover, channel)
             return CommandResult(
                 exit_code=137,
                 stdout="",
@@ -245,7 +264,7 @@ class DockerSandbox(SandboxFiles):
                 + ("; the Python state was reset" if op == "py" else ""),
             )
         except AgentLost:
-            oom = await asyncio.to_thread(self._recover_after_loss)
+            oom = await asyncio.to_thread(self._recover_after_loss, channel)
             return CommandResult(
                 exit_code=137,
                 stdout="",
@@ -276,10 +295,10 @@ class DockerSandbox(SandboxFiles):
             note=note,
         )
 
-    def _recover_after_loss(self) -> bool:
+    def _recover_after_loss(self, stale: AgentChannel) -> bool:
         """Restart the agent after it died; True when the memory limit was what killed it."""
         before = self._oom_kills()
-        self._recover()
+        self._recover(stale)
         return before > 0 and self._oom_kills() >= before
 
     def _oom_kills(self) -> int:

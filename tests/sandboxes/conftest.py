@@ -32,6 +32,6 @@ def engine() -> Iterator[Any]:
 @pytest.fixture
 async def box(engine: Any) -> AsyncIterator[DockerSandbox]:
     """A fresh sandbox with small limits, so the hostile tests end quickly."""
-    config = SandboxConfig(memory="192m", work_size="64m", tmp_size="16m", pids_limit=128, watchdog_grace=2.0)
+    config = SandboxConfig(memory="192m", work_size="64m", tmp_size="16m", pids_limit=128, watchdog_grace=3.0)
     async with DockerSandbox(config, client=engine) as sandbox:
         yield sandbox

@@ -64,6 +64,7 @@ if [ ! -s "$tarball" ]; then
     echo "sandbox:x:$uid:$uid:sandbox:/work:/bin/bash" >>"$rootfs/etc/passwd"
     echo "sandbox:x:$uid:" >>"$rootfs/etc/group"
     echo "sandbox:!:19000:0:99999:7:::" >>"$rootfs/etc/shadow"
+    ln -sf python3 "$rootfs/usr/bin/python"  # what python:3.12-slim users and other tools expect
     mkdir -p "$rootfs/work"
     chown "$uid:$uid" "$rootfs/work"
     tar -C "$rootfs" --numeric-owner --one-file-system -cf "$tarball.part" .
