@@ -17,7 +17,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -197,7 +196,8 @@ def main() -> None:
         "then answers. Median µs per turn over whole runs (after a warm-up run), and peak memory of one run",
         f"(tracemalloc). {args.repeats} runs each; every framework in its own process; peers in their own venvs",
         f"({', '.join(f'{k} {v}' for k, v in versions().items())}). Machine: {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}. Command: `.venv/bin/python benchmarks/bench_loop.py`.",
+        f"{os.cpu_count()} cores, Python {platform.python_version()}.",
+        "Command: `.venv/bin/python benchmarks/bench_loop.py`.",
         "",
         "| framework | µs/turn at 50 | µs/turn at 200 | 200 vs 50 | peak KiB at 50 | peak KiB at 200 |",
         "|---|---|---|---|---|---|",
