@@ -59,7 +59,7 @@ class ServerUnavailable(M1AgentError):
     hint = "the server will be reconnected; try again shortly or check its logs"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Request:
     op: Callable[[Client], Awaitable[Any]]
     future: asyncio.Future[Any]
@@ -103,8 +103,10 @@ class MCPConnection:
         self._owner: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
         self._closing = False
-        self._stream_ended: anyio.Event | None = None
+        self._stream_ended: asyncio.Event | None = None
         self._errlog: IO[str] | None = None
+        self.last_http_status: int | None = None
+        self._inflight: set[_Request] = set()
 
     def __repr__(self) -> str:
         return f"MCPConnection({self.config.name!r}, state={self.state.value})"
@@ -139,10 +141,16 @@ class MCPConnection:
             self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue = asyncio.Queue()
+        self._stream_ended = ended = asyncio.Event()
+        self.last_http_status = None
         self._owner = asyncio.create_task(self._own(ready), name=f"mcp-owner-{self.config.name}")
+        ended_waiter = asyncio.ensure_future(ended.wait())
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                await asyncio.shield(ready)
+                await asyncio.wait({ready, ended_waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if not ready.done():  # the server went away before the handshake finished
+                    raise ConnectionError("the server closed the connection during the handshake")
+                await ready
         except TimeoutError:
             await self._stop_owner()
             self._fail(f"no answer to the handshake within {self.config.connect_timeout:g} s")
@@ -152,11 +160,22 @@ class MCPConnection:
             raise
         except BaseException as exc:
             await self._stop_owner()
+            if isinstance(exc, ConnectionError) and ready.done() and ready.exception() is not None:
+                exc = ready.exception() or exc  # the SDK's own reason is more precise
             self._fail(_describe_exception(exc))
             raise MCPConnectError(self._describe_failure()) from None
+        finally:
+            ended_waiter.cancel()
+
+    def _http_error(self, status: int) -> None:
+        self.last_http_status = status
 
     def _describe_failure(self) -> str:
         message = f"MCP server {self.config.name!r} failed to connect: {self.error}"
+        if self.last_http_status in (401, 403):
+            message += f" (HTTP {self.last_http_status}: set a valid bearerToken or Authorization header)"
+        elif self.last_http_status:
+            message += f" (HTTP {self.last_http_status} from {self.config.url})"
         tail = self.stderr_tail(600).strip()
         return f"{message}\nstderr (last lines):\n{tail}" if tail else message
 
@@ -193,12 +212,13 @@ class MCPConnection:
     # --- the owner task ---------------------------------------------------------------------
 
     async def _own(self, ready: asyncio.Future[None]) -> None:
-        self._stream_ended = stream_ended = anyio.Event()
+        stream_ended = self._stream_ended or asyncio.Event()
         transport = open_transport(
             self.config,
             errlog=self._errlog or _NullLog(),  # type: ignore[arg-type]
             on_end=stream_ended.set,
             on_garbage=self._garbage,
+            on_http_error=self._http_error,
         )
         client = Client(transport, mode=self.config.mode, message_handler=self._on_message)
         try:
@@ -226,12 +246,16 @@ class MCPConnection:
             if self.state is ServerState.UNHEALTHY:
                 self._schedule_reconnect()
 
-    async def _serve(self, client: Client, stream_ended: anyio.Event) -> None:
+    async def _serve(self, client: Client, stream_ended: asyncio.Event) -> None:
         async with anyio.create_task_group() as tg:
 
             async def watch_end() -> None:
                 await stream_ended.wait()
                 self._fail("the server closed the connection (it crashed or exited)")
+                # Answer the callers now: the SDK's teardown of a dead transport can take a while.
+                for request in list(self._inflight):
+                    if not request.future.done():
+                        request.future.set_exception(self._unavailable())
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_end)
@@ -247,6 +271,8 @@ class MCPConnection:
     async def _run(self, client: Client, request: _Request) -> None:
         if request.future.done():
             return
+        self._inflight.add(request)
+        request.future.add_done_callback(lambda _f: self._inflight.discard(request))
         with anyio.CancelScope() as scope:
             request.scope = scope
             try:
@@ -275,7 +301,8 @@ class MCPConnection:
 
     def _unavailable(self) -> ServerUnavailable:
         reason = f": {self.error}" if self.error else ""
-        return ServerUnavailable(f"MCP server {self.config.name!r} is {self.state.value}{reason}")
+        hint = None if self.config.reconnect and not self._closing else "restart the agent once the server is fixed"
+        return ServerUnavailable(f"MCP server {self.config.name!r} is {self.state.value}{reason}", hint=hint)
 
     def _record_info(self, client: Client) -> None:
         server = client.server_info

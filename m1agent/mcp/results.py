@@ -19,7 +19,7 @@ from m1agent.tool import ToolReturn
 STRUCTURED_MAX_CHARS = 4000
 _RESOURCE_TEXT_CHARS = 2000
 _ERROR_CODES = {
-    -32000: "the connection to the server closed",
+    -32000: "the server closed the connection",
     -32001: "the request timed out",
     -32601: "the server does not support this method",
     -32602: "invalid parameters or unknown tool",

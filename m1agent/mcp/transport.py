@@ -73,6 +73,25 @@ class WatchedReadStream:
         await self.aclose()
 
 
+class _WatchedHTTPTransport(httpx2.AsyncHTTPTransport):
+    """Reports a server that stopped accepting connections.
+
+    The SDK logs such an error in its writer task and leaves the request waiting; reporting it
+    lets the connection fail what is pending at once and reconnect.
+    """
+
+    def __init__(self, on_dead: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_dead = on_dead
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await super().handle_async_request(request)
+        except (httpx2.ConnectError, httpx2.RemoteProtocolError):
+            self._on_dead()
+            raise
+
+
 @asynccontextmanager
 async def open_transport(
     config: MCPServerConfig,
@@ -80,6 +99,7 @@ async def open_transport(
     errlog: TextIO,
     on_end: Callable[[], None],
     on_garbage: Callable[[Exception], None],
+    on_http_error: Callable[[int], None] = lambda _status: None,
 ) -> AsyncIterator[tuple[Any, Any]]:
     """Enter the transport the config names and yield its (watched read, write) streams."""
     if config.transport == "stdio":
@@ -89,15 +109,37 @@ async def open_transport(
             yield WatchedReadStream(read, on_end, on_garbage), write
     elif config.transport == "http":
         timeout = httpx2.Timeout(config.connect_timeout, read=max(_HTTP_READ_TIMEOUT, config.call_timeout))
+
+        async def record_status(response: httpx2.Response) -> None:
+            # The SDK reports any non-2xx as a bare -32603; the status is what tells a user what to fix.
+            if response.status_code >= 400:
+                on_http_error(response.status_code)
+
+        client = httpx2.AsyncClient(
+            headers=config.http_headers(),
+            timeout=timeout,
+            event_hooks={"response": [record_status]},
+            transport=_WatchedHTTPTransport(on_end),
+        )
         async with (
-            httpx2.AsyncClient(headers=config.http_headers(), timeout=timeout) as http_client,
+            client as http_client,
             streamable_http_client(config.url, http_client=http_client) as (read, write),
         ):
             yield WatchedReadStream(read, on_end, on_garbage), write
     else:
+        def client_factory(
+            headers: dict[str, str] | None = None,
+            timeout: httpx2.Timeout | None = None,
+            auth: httpx2.Auth | None = None,
+        ) -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                headers=headers, timeout=timeout, auth=auth, transport=_WatchedHTTPTransport(on_end)
+            )
+
         async with sse_client(
             config.url,
             headers=config.http_headers(),
+            httpx_client_factory=client_factory,
             timeout=config.connect_timeout,
             sse_read_timeout=max(_HTTP_READ_TIMEOUT, config.call_timeout),
         ) as (read, write):
