@@ -144,10 +144,11 @@ class MCPConnection:
         self._stream_ended = ended = asyncio.Event()
         self.last_http_status = None
         self._owner = asyncio.create_task(self._own(ready), name=f"mcp-owner-{self.config.name}")
-        ended_waiter = asyncio.ensure_future(ended.wait())
+        ended_waiter: asyncio.Future[Any] = asyncio.ensure_future(ended.wait())
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                await asyncio.wait({ready, ended_waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiters: set[asyncio.Future[Any]] = {ready, ended_waiter}
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 if not ready.done():  # the server went away before the handshake finished
                     raise ConnectionError("the server closed the connection during the handshake")
                 await ready
