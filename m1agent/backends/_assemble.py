@@ -160,6 +160,10 @@ class ServerCalls:
             call = self._calls.setdefault(index, _Call())
             call.name, call.args = name, [arguments]
 
+    def any_invalid(self) -> bool:
+        """True when at least one call would fail validation."""
+        return any(self._check(c.name, "".join(c.args))[1] is not None for c in self._calls.values())
+
     def finish(self, offset: int) -> tuple[list[StreamDelta], list[ToolCallPart], list[ParseProblem], str]:
         """Validate every call: ``(deltas, good calls, problems, raw <tool_calls> block)``."""
         out: list[StreamDelta] = []

@@ -17,6 +17,7 @@ from m1agent.backends._http import (
     error_from_httpx,
     error_from_openai,
     next_chunk,
+    tls_context,
 )
 from m1agent.errors import BackendError, MalformedResponse, StreamInterrupted
 
@@ -55,6 +56,7 @@ class OpenAIProtocolBackend(HTTPBackend):
             api_key=self._secret.reveal() if self._secret else _NO_KEY,
             timeout=self.timeouts.for_openai(),
             max_retries=0,  # retries are ours: bounded, logged, and aware of what already streamed
+            http_client=openai.DefaultAsyncHttpxClient(verify=tls_context(), timeout=self.timeouts.for_openai()),
         )
 
     def _repr_fields(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from m1agent.backends._http import (
     next_chunk,
     parse_retry_after,
     redact,
+    tls_context,
 )
 from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
 from m1agent.errors import AuthenticationFailed, BackendError, MalformedResponse, StreamInterrupted
@@ -128,7 +129,7 @@ class MiniMax(HTTPBackend):
                          default_max_tokens=default_max_tokens, token_counter=token_counter)
         self.host = host.rstrip("/")
         self._secret: Secret | None = secret_from(api_key, ENV_KEY)
-        self._client = httpx.AsyncClient(timeout=self.timeouts.for_httpx())
+        self._client = httpx.AsyncClient(timeout=self.timeouts.for_httpx(), verify=tls_context())
 
     def _repr_fields(self) -> dict[str, Any]:
         return {"host": self.host, "api_key": "***" if self._secret else None}

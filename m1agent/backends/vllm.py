@@ -178,13 +178,14 @@ class VLLM(OpenAIProtocolBackend):
     def _finish(self, model: str, run: _Run, assembler: TurnAssembler, calls: ServerCalls, after_calls: list[str],
                 finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
         out: list[ModelEvent] = []
-        _, _, bad, _ = ServerCalls.finish(calls, 0) if calls else ([], [], [], "")
         held = "".join(after_calls)
-        if held and not bad:
+        if held and not calls.any_invalid():
             out += assembler.content(held)
             held = ""
         deltas, parsed = assembler.finish(thinking_complete=finish != "length")
         out += deltas
+        if finish == "length":
+            calls.advice = ": the output was cut off at max_tokens; raise it"
         call_deltas, good, problems, block = calls.finish(max(assembler.last_index + 1, len(parsed.tool_calls)))
         out += call_deltas
         if held:
