@@ -169,9 +169,10 @@ def _run_peers(outputs, repeats):  # type: ignore[no-untyped-def]
     for label, drive in drivers:
         for size in (8_000, 80_000):
             text, pieces = outputs[size]
+            expected = [{"name": c.name, "arguments": c.arguments} for c in parse(text).tool_calls]
             times, checks = [], ""
             for _ in range(repeats):
-                cpu, loop_cpu, check = drive(pieces, text)
+                cpu, loop_cpu, check = drive(pieces, text, expected)
                 times.append((cpu, loop_cpu))
                 checks = check
             cpu = statistics.median(t[0] for t in times)
