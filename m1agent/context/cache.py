@@ -17,7 +17,7 @@ from typing import Any
 
 CACHE_VERSION = 3
 _MAX_ENTRIES = 200_000
-_TABLES = ("stat", "counts", "symbols", "idents", "secrets", "rankings", "meta")
+_TABLES = ("stat", "counts", "symbols", "idents", "secrets", "rankings", "selections", "meta")
 
 
 def default_cache_root() -> Path:
@@ -39,7 +39,8 @@ class RepoCache:
 
     Tables: ``stat`` path -> (size, mtime_ns, inode, hash, kind); ``counts`` text hash -> exact
     tokens; ``symbols`` hash -> (definitions, outline); ``idents`` hash -> identifier counts;
-    ``secrets`` hash -> findings; ``rankings`` request key -> ranked scores; ``meta`` misc.
+    ``secrets`` hash -> findings; ``rankings`` request key -> ranked scores; ``selections`` request
+    key -> fitted levels; ``meta`` misc.
     """
 
     def __init__(self, repo_root: Path, cache_root: Path | None = None, *, counter_id: str = "") -> None:
@@ -89,7 +90,7 @@ class RepoCache:
             return
         for name in _TABLES:
             table = self.tables[name]
-            limit = 64 if name == "rankings" else _MAX_ENTRIES
+            limit = 64 if name in ("rankings", "selections") else _MAX_ENTRIES
             if len(table) > limit:
                 for key in list(table)[: len(table) - limit]:
                     del table[key]

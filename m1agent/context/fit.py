@@ -26,6 +26,7 @@ _OUTLINE_SHARE = 0.2
 _FILL_SLACK = 0.005
 _HEAD_MIN_SLACK = 0.01
 _MAX_FILL_TRIALS = 400
+_GREEDY_AIM = 0.96
 # The list of path-only files may take at most this share of the budget; the least valuable go first.
 _PATHS_SHARE = 0.25
 
@@ -56,6 +57,7 @@ class FitContext:
     text: Callable[[str], str]
     outline: Callable[[str], str | None]
     count: Callable[[str], int]
+    count_many: Callable[[list[str]], list[int]]
     fill: bool
     full_floor: float
     outline_floor: float
@@ -73,6 +75,7 @@ class Fitter:
         self._outlines: dict[str, str | None] = {}
         self._parsed_bytes = 0
         self._paths_memo: int | None = None
+        self._items_tokens = 0
 
     def block(self, item: Item) -> str:
         """The rendered block of ``item`` at its current level ("" at path level)."""
@@ -80,19 +83,24 @@ class Fitter:
         if item.level == FULL:
             return anchored_block(item.path, text) if item.focus else file_block(item.path, text)
         if item.level == SIGNATURES:
-            return outline_block(item.path, self.outline(item) or "", line_count(text))
+            return outline_block(item.path, self.outline(item, deciding=False) or "", line_count(text))
         if item.level == HEAD:
             return head_block(item.path, text, item.shown_lines)
         return ""
 
-    def outline(self, item: Item) -> str | None:
-        """The item's signatures outline (parsed once, only while under the parse limit)."""
-        if item.path not in self._outlines:
-            if not item.outline_ok or self._parsed_bytes > self.ctx.outline_parse_limit:
-                self._outlines[item.path] = None
-            else:
-                self._parsed_bytes += item.estimate * 4
-                self._outlines[item.path] = self.ctx.outline(item.path) or None
+    def outline(self, item: Item, *, deciding: bool = True) -> str | None:
+        """The item's signatures outline, or ``None`` when it has none.
+
+        While deciding, files are offered an outline only until ``outline_parse_limit`` bytes were
+        offered, in a deterministic order, so the choice never depends on what the cache holds; an
+        item already at signatures level always gets its outline.
+        """
+        if item.path in self._outlines:
+            return self._outlines[item.path]
+        if not item.outline_ok or (deciding and self._parsed_bytes > self.ctx.outline_parse_limit):
+            return None
+        self._parsed_bytes += item.estimate * 4
+        self._outlines[item.path] = self.ctx.outline(item.path) or None
         return self._outlines[item.path]
 
     def _set(self, item: Item, level: str) -> None:
@@ -100,7 +108,9 @@ class Fitter:
             self._paths_memo = None  # the paths block grows: the memo would undercount
         item.level = level
         block = self.block(item)
+        self._items_tokens -= item.tokens
         item.tokens = self.ctx.count(block) if block else 0
+        self._items_tokens += item.tokens
 
     def paths_tokens(self) -> int:
         """Exact tokens of the paths block for the items now at path level."""
@@ -115,7 +125,7 @@ class Fitter:
         """
         if exact or self._paths_memo is None:
             self._paths_memo = self.paths_tokens()
-        return self.overhead + sum(i.tokens for i in self.items) + self._paths_memo
+        return self.overhead + self._items_tokens + self._paths_memo
 
     def run(self) -> int:
         """Select, count, trim and top up; returns the exact total."""
@@ -138,6 +148,8 @@ class Fitter:
             if listed > self.budget * _PATHS_SHARE:
                 item.level = DROPPED
         room = self.budget - self.overhead - min(listed, int(self.budget * _PATHS_SHARE))
+        # Estimates err by several percent either way: aim a little low, and let exact top-up finish.
+        room = int(room * _GREEDY_AIM)
         top = max((i.value for i in self.items), default=0.0)
         for item in sorted(self.items, key=lambda i: (not i.focus, -i.density, i.path)):
             if item.level == DROPPED or (item.value < self.ctx.full_floor * top and not item.focus):
@@ -158,27 +170,39 @@ class Fitter:
             if cost <= room:
                 item.level = SIGNATURES
                 room -= cost
-        for item in self.items:
-            if item.level not in (PATH, DROPPED):
-                self._set(item, item.level)
+        picked = [i for i in self.items if i.level not in (PATH, DROPPED)]
+        for item, tokens in zip(picked, self.ctx.count_many([self.block(i) for i in picked]), strict=True):
+            item.tokens = tokens
+        self._items_tokens = sum(i.tokens for i in picked)
         self._paths_memo = None
 
     def _trim(self, total: int) -> int:
-        # Demote the least valuable first, so trimming never costs the files the task is about.
-        chosen = sorted(
-            (i for i in self.items if i.level not in (PATH, DROPPED)), key=lambda i: (i.value, i.density, i.path)
-        )
-        for item in chosen:
-            if total <= self.budget:
+        """Demote the least valuable picks in batches until the exact total fits.
+
+        Each batch frees at least the overshoot by the picks' own exact counts (plus what their path
+        lines add back), then one exact recount checks it; so a large overshoot costs a few recounts.
+        """
+        while total > self.budget:
+            # Demote the least valuable first, so trimming never costs the files the task is about.
+            chosen = sorted(
+                (i for i in self.items if i.level not in (PATH, DROPPED)), key=lambda i: (i.value, i.density, i.path)
+            )
+            if not chosen:
                 break
-            if item.level == FULL and self.outline(item) is not None:
-                self._set(item, SIGNATURES)
-            else:
-                self._set(item, PATH)
-            total = self.total()
-            if total > self.budget and item.level == SIGNATURES:
-                self._set(item, PATH)
-                total = self.total()
+            overshoot = total - self.budget
+            freed = 0
+            for item in chosen:
+                if freed >= overshoot:
+                    break
+                before = item.tokens
+                if item.level == FULL and self.outline(item) is not None:
+                    self._set(item, SIGNATURES)
+                    if item.tokens >= before:
+                        self._set(item, PATH)
+                else:
+                    self._set(item, PATH)
+                freed += before - item.tokens - (paths_line_estimate(item.path) if item.level == PATH else 0)
+            total = self.total(exact=True)
         return total
 
     def _top_up(self, total: int) -> int:
@@ -211,23 +235,22 @@ class Fitter:
         for item in sorted(self.items, key=lambda i: (-i.value, i.path)):
             if item.level in (FULL, HEAD, DROPPED):
                 continue
-            before, before_tokens = item.level, item.tokens
+            before = item.level
             lines = self.ctx.text(item.path).count("\n") + 1
             lo, hi, best = 1, lines, 0
             while lo <= hi:
                 mid = (lo + hi) // 2
-                item.level, item.shown_lines = HEAD, mid
-                item.tokens = self.ctx.count(self.block(item))
+                item.shown_lines = mid
+                self._set(item, HEAD)
                 if self.total() <= self.budget:
                     best, lo = mid, mid + 1
                 else:
                     hi = mid - 1
             if best:
-                item.level, item.shown_lines = HEAD, best
-                item.tokens = self.ctx.count(self.block(item))
-                return self.total()
-            item.level, item.tokens, item.shown_lines = before, before_tokens, 0
-            if before == SIGNATURES:
-                self._set(item, SIGNATURES)
-            return total
+                item.shown_lines = best
+                self._set(item, HEAD)
+                return self.total(exact=True)
+            item.shown_lines = 0
+            self._set(item, before)
+            return self.total(exact=True)
         return total

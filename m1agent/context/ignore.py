@@ -87,6 +87,23 @@ BINARY_EXTENSIONS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
+_DEFAULT_DIRS = frozenset(p[:-1] for p in DEFAULT_IGNORES if p.endswith("/") and "*" not in p)
+_DEFAULT_DIR_SUFFIXES = tuple(p[1:-1] for p in DEFAULT_IGNORES if p.endswith("/") and p.startswith("*"))
+_DEFAULT_NAMES = frozenset(p for p in DEFAULT_IGNORES if "/" not in p and "*" not in p)
+_DEFAULT_SUFFIXES = tuple(p[1:] for p in DEFAULT_IGNORES if p.startswith("*") and "/" not in p)
+_DEFAULT_PREFIXES = tuple(p[:-1] for p in DEFAULT_IGNORES if p.endswith("*") and "/" not in p)
+
+
+def default_ignored(path: str) -> bool:
+    """True when a default pattern matches ``path``: a plain-set check, since the defaults are only
+    directory names, file names, suffixes and prefixes (a gitignore matcher costs ~1 ms a path)."""
+    *dirs, name = path.split("/")
+    for d in dirs:
+        if d in _DEFAULT_DIRS or (_DEFAULT_DIR_SUFFIXES and d.endswith(_DEFAULT_DIR_SUFFIXES)):
+            return True
+    return name in _DEFAULT_NAMES or name.endswith(_DEFAULT_SUFFIXES) or name.startswith(_DEFAULT_PREFIXES)
+
+
 def gitignore_spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
     """A matcher with git's ignore semantics for ``patterns``."""
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
@@ -102,7 +119,7 @@ class PathFilter:
         exclude: Sequence[str] = (),
         use_default_ignores: bool = True,
     ) -> None:
-        self._defaults = gitignore_spec(DEFAULT_IGNORES) if use_default_ignores else None
+        self._defaults = use_default_ignores
         self._exclude = gitignore_spec(exclude) if exclude else None
         self._include = gitignore_spec(include) if include else None
 
@@ -112,7 +129,7 @@ class PathFilter:
             return "not matched by --include"
         if self._exclude is not None and self._exclude.match_file(path):
             return "matched by --exclude"
-        if self._defaults is not None and self._defaults.match_file(path):
+        if self._defaults and default_ignored(path):
             return "default ignore"
         ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
         if ext in BINARY_EXTENSIONS:

@@ -22,6 +22,7 @@ _STOPWORDS_TEXT = (
 )
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split(" "))
 _SHORT_TERM = 4
+_EXACT_TERM = 5
 _K1, _B = 1.2, 0.75
 _PATH_WEIGHT = 3.0
 _IDENT_WEIGHT = 2.0
@@ -67,7 +68,11 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?:(?<![A-Za-z]){lower}{end}|{cap}{end}|(?<![A-Z]){upper}(?![a-z]))")
 
 
-def _count(term: str, pattern: re.Pattern[str], text: str, lowered: str) -> int:
+def _count(term: str, pattern: re.Pattern[str] | None, text: str, lowered: str) -> int:
+    # Long terms are specific enough that a plain substring count (C speed) is as good as a
+    # boundary-checked match; short ones ("id", "url") need the boundaries.
+    if pattern is None:
+        return lowered.count(term)
     if term not in lowered:
         return 0
     return len(pattern.findall(text))
@@ -87,7 +92,7 @@ def bm25_scores(
     if n == 0 or query.empty:
         return [0.0] * n
     avg_len = max(1.0, sum(lengths) / n)
-    patterns = {t: _term_pattern(t) for t in query.terms}
+    patterns = {t: _term_pattern(t) if len(t) < _EXACT_TERM else None for t in query.terms}
     texts = [text_of(p) for p in paths]
     lowered = [t.lower() for t in texts]
     path_low = [p.lower() for p in paths]

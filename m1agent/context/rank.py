@@ -20,8 +20,8 @@ RANK_VERSION = "r2"
 # Above this many bytes of parseable source, the graph covers only the best lexical candidates, so a
 # cold pack of a large repository parses a bounded amount (the rule does not depend on the cache).
 GRAPH_ALL_BYTES = 4_000_000
-GRAPH_CANDIDATE_BYTES = 2_500_000
-GRAPH_CANDIDATE_FILES = 400
+GRAPH_CANDIDATE_BYTES = 1_500_000
+GRAPH_CANDIDATE_FILES = 300
 
 _IMPORTANT = re.compile(
     r"(^|/)(readme(\.\w+)?|pyproject\.toml|setup\.py|setup\.cfg|package\.json|cargo\.toml|go\.mod|"
