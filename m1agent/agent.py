@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
 
 from m1agent.backends.base import Backend
 from m1agent.events import ApprovalResolved, ContextChanged, RunEvent, RunFinished, RunStarted
+from m1agent.gate import Approver
 from m1agent.limits import Limits
-from m1agent.loop import Approver, Loop, LoopConfig
+from m1agent.loop import Loop, LoopConfig
 from m1agent.policy import Policy
 from m1agent.pricing import PriceTable
 from m1agent.result import RunResult
@@ -18,7 +21,7 @@ from m1agent.session import SessionState, SessionStore, new_id
 from m1agent.tool import Tool, Toolset
 from m1agent.toolbox import Toolbox
 
-DepsT = TypeVar("DepsT")
+DepsT = TypeVar("DepsT", default=Any)
 
 
 class Agent(Generic[DepsT]):

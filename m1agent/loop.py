@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from m1agent.backends.base import Backend, ModelRequest, ModelResponse
 from m1agent.errors import BackendError, MalformedResponse, RateLimited
 from m1agent.events import (
-    ApprovalRequested,
-    ApprovalResolved,
     ContextChanged,
     LimitHit,
-    PolicyDecision,
     RetryFeedback,
     RunEvent,
     RunFinished,
@@ -31,23 +27,18 @@ from m1agent.events import (
     TurnFinished,
     TurnStarted,
 )
+from m1agent.gate import INTERRUPTED, Approver, Gate, needs_approval, problems_feedback
 from m1agent.limits import Limits
 from m1agent.messages import AssistantMessage, Message
-from m1agent.policy import Decision, Policy
+from m1agent.policy import Policy
 from m1agent.pricing import PriceTable
-from m1agent.protocol.types import ParseProblem, ToolCallPart, Turn
+from m1agent.protocol.types import ToolCallPart
 from m1agent.result import RunResult
 from m1agent.session import SessionLog, SessionState
-from m1agent.tool import RunContext, ToolReturn
+from m1agent.tool import RunContext
 from m1agent.toolbox import RETRY_STATUSES, CallOutcome, Toolbox
 
-Approver = Callable[[ApprovalRequested], bool | Awaitable[bool]]
 Stop = tuple[str, str]  # (stop_reason, error)
-
-INTERRUPTED = (
-    "error: this call was interrupted before it reported a result; it may or may not have taken effect. "
-    "It was not run again: check the current state before calling it again."
-)
 
 
 @dataclass(slots=True)
@@ -78,6 +69,7 @@ class Loop:
         self._prompt_tokens = 0
         self._last_request_len = 0
         self._final_message = ""
+        self.gate = Gate(config.policies, config.approver, state, self.emit)
 
     def emit(self, event: RunEvent) -> None:
         """Fold the event into the state, write it to the transcript, then pass it on."""
@@ -242,7 +234,7 @@ class Loop:
         calls = st.unresolved_calls
         if not calls:
             return None
-        turn_decisions = self._check_turn(turn_index)
+        turn_decisions = self.gate.check_turn(turn_index)
         runnable: list[ToolCallPart] = []
         waiting = False
         budget = None if cfg.limits.max_tool_calls is None else cfg.limits.max_tool_calls - st.run_tool_calls
@@ -251,13 +243,13 @@ class Loop:
             if tool is None:
                 self._finish(turn_index, cfg.toolbox.unknown(call))
                 continue
-            decision = turn_decisions.get(call.id) or self._check_call(turn_index, call)
+            decision = turn_decisions.get(call.id) or self.gate.check_call(turn_index, call)
             if decision.action == "deny":
                 self._deny(turn_index, call, f"denied by policy: {decision.reason}")
                 continue
-            needs = decision.action == "ask" or _needs_approval(tool.needs_approval, call.arguments)
+            needs = decision.action == "ask" or needs_approval(tool.needs_approval, call.arguments)
             if needs:
-                approved = await self._approval(turn_index, call, decision.reason or "this tool needs approval")
+                approved = await self.gate.approval(turn_index, call, decision.reason or "this tool needs approval")
                 if approved is None:
                     waiting = True
                     continue
@@ -279,55 +271,6 @@ class Loop:
             return ("approval_pending", "")
         return None
 
-    def _check_turn(self, turn_index: int) -> dict[str, Decision]:
-        """Every policy's whole-turn decisions; the strictest per call wins (deny over ask over allow)."""
-        if not self.cfg.policies:
-            return {}
-        message = next(m for m in reversed(self.state.history) if isinstance(m, AssistantMessage))
-        turn = Turn(message.thinking, message.text, message.tool_calls)
-        out: dict[str, Decision] = {}
-        open_ids = {c.id for c in self.state.unresolved_calls}
-        for policy in self.cfg.policies:
-            for call, decision in zip(message.tool_calls, policy.check_turn(turn, self.state.history), strict=False):
-                if call.id not in open_ids:
-                    continue
-                self._record(turn_index, call, "turn", policy, decision)
-                if _RANK[decision.action] > _RANK[out[call.id].action if call.id in out else "allow"]:
-                    out[call.id] = decision
-        return {k: v for k, v in out.items() if v.action != "allow"}
-
-    def _check_call(self, turn_index: int, call: ToolCallPart) -> Decision:
-        strictest = Decision.allow()
-        for policy in self.cfg.policies:
-            decision = policy.check_call(call, self.state.history)
-            self._record(turn_index, call, "call", policy, decision)
-            if _RANK[decision.action] > _RANK[strictest.action]:
-                strictest = decision
-            if decision.action == "deny":
-                break
-        return strictest
-
-    def _record(self, turn_index: int, call: ToolCallPart, stage: str, policy: Policy, d: Decision) -> None:
-        name = getattr(policy, "name", type(policy).__name__)
-        self.emit(PolicyDecision(turn_index, call.id, call.name, stage, d.action, name, d.reason, d.rule))  # type: ignore[arg-type]
-
-    async def _approval(self, turn_index: int, call: ToolCallPart, reason: str) -> tuple[bool, str] | None:
-        """``(approved, note)`` from an earlier answer or the approver; ``None`` while nobody answered."""
-        st = self.state
-        if call.id in st.decisions:
-            answer = st.decisions[call.id]
-            return answer.approved, f": {answer.reason}" if answer.reason else ""
-        request = st.approvals.get(call.id)
-        if request is None:
-            request = ApprovalRequested(turn_index, call.id, call.name, call.arguments, reason)
-            self.emit(request)
-        if self.cfg.approver is None:
-            return None
-        verdict = self.cfg.approver(request)
-        approved = bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
-        self.emit(ApprovalResolved(call.id, approved))
-        return approved, ""
-
     def _deny(self, turn_index: int, call: ToolCallPart, reason: str) -> None:
         self._finish(turn_index, CallOutcome(call, call.name, f"[{call.name}] {reason}", "denied"))
 
@@ -336,8 +279,7 @@ class Loop:
         self.emit(ToolCallFinished(
             turn_index, call.id, outcome.name, outcome.content, outcome.status, outcome.output_id, outcome.elapsed
         ))
-        for policy in self.cfg.policies:
-            policy.after_call(call, ToolReturn(outcome.content, outcome.is_error), self.state.history)
+        self.gate.after_call(call, outcome.content, outcome.is_error)
         if outcome.status in RETRY_STATUSES:
             tool = self.cfg.toolbox.get(call.name)
             limit = tool.max_retries if tool is not None else self.cfg.limits.max_format_retries
@@ -353,14 +295,11 @@ class Loop:
         )
 
     def _policy_end(self) -> Stop | None:
-        """A policy's request to end the run (``m1agent.policy.EndsRun``), asked after each round of calls."""
-        for policy in self.cfg.policies:
-            run_end = getattr(policy, "run_end", None)
-            end = run_end() if callable(run_end) else None
-            if end is not None:
-                self._final_message = getattr(end, "message", "") or ""
-                return ("policy_end", getattr(end, "reason", ""))
-        return None
+        end = self.gate.run_end()
+        if end is None:
+            return None
+        self._final_message = end[1]
+        return ("policy_end", end[0])
 
     # --- bookkeeping --------------------------------------------------------------------------
 
@@ -421,24 +360,4 @@ class Loop:
         )
 
 
-_RANK = {"allow": 0, "ask": 1, "deny": 2}
-
-
-def _needs_approval(rule: Any, arguments: dict[str, Any]) -> bool:
-    return bool(rule(arguments)) if callable(rule) else bool(rule)
-
-
-def problems_feedback(problems: Sequence[ParseProblem]) -> str:
-    """What the model reads about output that could not be read as calls: each problem, then the format."""
-    lines = ["Part of your last answer could not be used:"]
-    for p in problems:
-        raw = f" Offending text: {p.raw[:400]!r}" if p.raw else ""
-        lines.append(f"- {p.detail}{raw}")
-    lines.append(
-        'Write each tool call on its own line inside <tool_calls>...</tool_calls> as '
-        '{"name": "<tool>", "arguments": {...}} with arguments a JSON object, after closing </think>.'
-    )
-    return "\n".join(lines)
-
-
-__all__ = ["INTERRUPTED", "Approver", "Loop", "LoopConfig", "problems_feedback"]
+__all__ = ["Loop", "LoopConfig"]
