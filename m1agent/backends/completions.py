@@ -115,8 +115,11 @@ class Completions(OpenAIProtocolBackend):
         async for chunk in self.chunks(stream):
             if chunk.usage is not None:
                 prompt_tokens, completion_tokens = usage_numbers(chunk.usage)
-                run.prompt_tokens = run.prompt_tokens or prompt_tokens
-                run.completion_tokens += completion_tokens
+                # A resumed answer's prompt carries the text that arrived before the break: that text
+                # is output, not input. Without a counter the server's figures are kept as they are.
+                carried = self.token_counter.count(received) if received and self.token_counter else 0
+                run.prompt_tokens = prompt_tokens - carried
+                run.completion_tokens = completion_tokens + carried
             for choice in chunk.choices:
                 text = choice.text or ""
                 if text:

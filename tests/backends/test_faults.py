@@ -169,3 +169,17 @@ async def test_script_exhausted_is_not_retried(pair: Pair, counter: Any) -> None
             await run(backend, ask())
         await backend.aclose()
     assert len(server.bodies) == 1
+
+
+async def test_resumed_answer_counts_usage_once(counter: Any) -> None:
+    from m1agent.backends import Completions
+    from m1agent.testing import VLLMServer
+
+    async with VLLMServer([ANSWER], counter=counter, faults={0: Fault.reset(after_chars=40)}) as server:
+        backend = Completions(server.base_url, token_counter=counter)
+        _, response = await run(backend, ask())
+        await backend.aclose()
+    first, _second = server.bodies
+    assert response.usage.input_tokens == counter.count(first["prompt"])
+    assert abs(response.usage.output_tokens - (counter.count(ANSWER) + 1)) <= 2
+    assert response.usage.requests == 2
