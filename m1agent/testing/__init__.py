@@ -2,7 +2,8 @@
 
 Each server is a real HTTP server on a free loopback port, run from a background thread. What the model
 writes comes from a script: a list of raw M1 outputs (``<think>…</think>`` + text + ``<tool_calls>``
-block), one per generation request. Faults can be injected per request. Every request body is recorded.
+block), one per generation request; an entry may also be a callable ``body -> str``. Faults can be
+injected per request. Every request is recorded.
 
     from m1agent.backends import VLLM, Completions, MiniMax
     from m1agent.testing import Fault, MiniMaxServer, VLLMServer
@@ -15,7 +16,21 @@ block), one per generation request. Faults can be injected per request. Every re
     async with MiniMaxServer(script=[...], api_key="k") as srv:
         backend = MiniMax(api_key="k", host=srv.host)
 
-Servers work as sync and async context managers, or with ``start()``/``stop()``.
+Common to both servers (``ScriptedServer``):
+
+- ``start()``/``stop()``, or use as a sync or async context manager; ``port``, ``url``.
+- ``requests``: every ``RecordedRequest(method, path, headers, body)``; ``bodies``: the JSON bodies of
+  the generation requests only; ``remaining``: script entries not yet used; ``add_script(*outputs)``.
+- ``faults={n: Fault...}`` strikes the ``n``-th generation request (0-based, failed ones counted). A
+  request that meets a fault does not use up its script entry.
+- ``counter``: the token counter for ``usage``, ``max_tokens`` and ``/tokenize`` (default
+  ``m1agent.tokens.load_counter()``); ``chunk_chars``/``chunk_delay`` shape the streamed pieces.
+- A request beyond the end of the script gets an HTTP 400 that says so (not retried by clients).
+
+``Fault``: ``http(status, message, retry_after=)``, ``rate_limit(retry_after=1.0)``,
+``server_error(500|503)``, ``context_too_long()``, ``reset(after_chars=)``, ``stall(after_chars=,
+seconds=)``, ``malformed_sse(after_chars=)``, and for ``MiniMaxServer`` ``base_resp(code, message=,
+in_stream=)``.
 """
 
 from m1agent.testing.faults import Fault
