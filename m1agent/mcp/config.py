@@ -59,6 +59,7 @@ class MCPServerConfig:
     blocked_tools: list[str] = field(default_factory=list)
     approval: bool | list[str] = False
     tool_timeouts: dict[str, float] = field(default_factory=dict)
+    max_retries: int = 2
     max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
     prefix: str | None = None
     enabled: bool = True
@@ -133,6 +134,7 @@ _ALIASES = {
     "maxOutputChars": "max_output_chars",
     "requireApproval": "approval",
     "toolTimeouts": "tool_timeouts",
+    "maxRetries": "max_retries",
 }
 _TRANSPORT_ALIASES = {
     "stdio": "stdio",

@@ -7,7 +7,7 @@ the normalized copy. Progress notifications become ``MCPProgress`` events throug
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 import pydantic
@@ -38,6 +38,7 @@ class MCPProgress:
     progress: float
     total: float | None = None
     message: str | None = None
+    kind: Literal["mcp_progress"] = "mcp_progress"
 
 
 class MCPTool:
@@ -57,7 +58,7 @@ class MCPTool:
         self.needs_approval = config.needs_approval(wire.name)
         self.call_timeout = config.timeout_for(wire.name)
         self.timeout: float | None = self.call_timeout + _LOOP_TIMEOUT_MARGIN
-        self.max_retries = 0
+        self.max_retries = config.max_retries
         self._config = config
         self._connection = connection
         self._validator: Any = None
