@@ -83,13 +83,13 @@ class StreamParser:
         # thinking
         self._thinking: list[str] = []
         self._think_started = False
-        self._think_ws = ""
+        self._think_ws: list[str] = []  # whitespace held until text follows it (a list: runs can be long)
         self._think_block: list[str] | None = None  # raw text of a <tool_calls> block inside thinking
         # text
         self._text: list[str] = []
         self._text_any = False
         self._segment_started = False
-        self._text_ws = ""
+        self._text_ws: list[str] = []
         # calls
         self._calls: list[ToolCallPart] = []
         self._problems: list[ParseProblem] = []
@@ -248,14 +248,14 @@ class StreamParser:
         body = s.rstrip()
         if not body:
             if self._think_started:
-                self._think_ws += s
+                self._think_ws.append(s)
             return
         if self._think_started:
-            piece = self._think_ws + body if self._think_ws else body
+            piece = "".join(self._think_ws) + body if self._think_ws else body
         else:
             piece = body.lstrip()
             self._think_started = True
-        self._think_ws = s[len(body) :]
+        self._think_ws = [s[len(body) :]] if len(body) < len(s) else []
         self._thinking.append(piece)
         self._out.append(ThinkingDelta(piece))
 
@@ -270,7 +270,7 @@ class StreamParser:
             return self._hold(data, lt)
         if tag == CALLS_OPEN:
             self._segment_started = False
-            self._text_ws = ""
+            self._text_ws = []
             self._state = _BLOCK
             return lt + len(tag)
         if tag == THINK_CLOSE:
@@ -282,16 +282,16 @@ class StreamParser:
         body = s.rstrip()
         if not body:
             if self._segment_started:
-                self._text_ws += s
+                self._text_ws.append(s)
             return
         if self._segment_started:
-            piece = self._text_ws + body if self._text_ws else body
+            piece = "".join(self._text_ws) + body if self._text_ws else body
         else:
             piece = body.lstrip()
             if self._text_any:
                 piece = "\n" + piece
             self._segment_started = self._text_any = True
-        self._text_ws = s[len(body) :]
+        self._text_ws = [s[len(body) :]] if len(body) < len(s) else []
         self._text.append(piece)
         self._out.append(TextDelta(piece))
 
