@@ -248,7 +248,8 @@ def pack_repository(
         total = _restore(items, known, fitter)
     else:
         total = fitter.run() if budget > overhead else overhead
-        cache.put("selections", selection_key, _remember(items, total))
+        if counting.exact:
+            cache.put("selections", selection_key, _remember(items, total))
     lap("fit")
 
     pack_text, focus_text = _render(fitter, items, name, head, dirty, budget)
