@@ -3,11 +3,13 @@
 ``tool_parser="minimax"`` (the default) behaves like ``--enable-auto-tool-choice --tool-call-parser
 minimax``: thinking stays in ``content``, calls written inside thinking are dropped, streamed calls come
 as a name and then argument fragments (see ``_vllm_parser``). ``tool_parser=None`` is a server without
-a tool parser: the ``<tool_calls>`` block stays in ``content``. ``streaming_defects=True`` reproduces the
-documented argument corruption of the parser's second generation, so that clients can test their
-defence against it. ``reasoning_field`` emulates a server started with a reasoning parser: the text
-inside ``<think>`` goes to that field (``reasoning_content`` in older vLLM, ``reasoning`` in newer)
-instead of ``content``.
+a tool parser: the ``<tool_calls>`` block stays in ``content``. ``streaming_defects`` reproduces the
+documented argument corruption of the streaming parser, so that clients can test their defence against
+it: ``True`` or ``"gen2"`` for the second generation (see ``_vllm_parser``), ``"gen1"`` for the first,
+which resends the whole argument string so far on every delta.
+
+``reasoning_field`` emulates a server started with a reasoning parser: the text inside ``<think>`` goes
+to that field (``reasoning_content`` in older vLLM, ``reasoning`` in newer) instead of ``content``.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class VLLMServer(ScriptedServer):
         *,
         faults: Mapping[int, Fault] | None = None,
         tool_parser: str | None = "minimax",
-        streaming_defects: bool = False,
+        streaming_defects: bool | str = False,
         reasoning_field: str | None = None,
         model: str = "MiniMaxAI/MiniMax-M1-80k",
         max_model_len: int = 131_072,
@@ -72,7 +74,9 @@ class VLLMServer(ScriptedServer):
         if any(f.kind == "base_resp" for f in self.faults.values()):
             raise ValueError("base_resp faults belong to MiniMaxServer")
         self.tool_parser = tool_parser
-        self.streaming_defects = streaming_defects
+        if streaming_defects not in (False, True, "gen1", "gen2"):
+            raise ValueError("streaming_defects must be False, True, 'gen1' or 'gen2'")
+        self.streaming_defects = "gen2" if streaming_defects is True else streaming_defects or None
         if reasoning_field not in (None, "reasoning_content", "reasoning"):
             raise ValueError("reasoning_field must be 'reasoning_content', 'reasoning' or None")
         self.reasoning_field = reasoning_field
@@ -225,12 +229,14 @@ class VLLMServer(ScriptedServer):
             events += [delta_event(base + end, {"content": piece}) for piece, end in zip(cuts, ends, strict=True)]
             events.append(delta_event(base + len(text), {}, gen.finish_reason))
             return events
-        plan = vp.plan_stream(text, defects=self.streaming_defects, boundaries=frozenset(ends))
+        plan = vp.plan_stream(text, defects=self.streaming_defects == "gen2", boundaries=frozenset(ends))
         # Per call: the argument fragment each delta carries (possibly empty), then the defects applied.
         fragments = [[vp.take(call.args, end - len(piece), end, text) for piece, end in zip(cuts, ends, strict=True)]
                      for call in plan.calls]
-        if self.streaming_defects:
+        if self.streaming_defects == "gen2":
             fragments = [_shift_nonempty(f) for f in fragments]
+        elif self.streaming_defects == "gen1":
+            fragments = [_resend_whole(f) for f in fragments]
         announced: set[int] = set()
         for step, (piece, end) in enumerate(zip(cuts, ends, strict=True)):
             content = vp.take(plan.content, end - len(piece), end, text)
@@ -249,6 +255,15 @@ class VLLMServer(ScriptedServer):
         finish = "tool_calls" if announced and gen.finish_reason == "stop" else gen.finish_reason
         events.append(delta_event(base + len(text), {}, finish))
         return events
+
+
+def _resend_whole(fragments: list[str]) -> list[str]:
+    """The first generation's diffs: every delta carries the whole argument text so far."""
+    out, so_far = [], ""
+    for fragment in fragments:
+        so_far += fragment
+        out.append(so_far if fragment else "")
+    return out
 
 
 def _shift_nonempty(fragments: list[str]) -> list[str]:

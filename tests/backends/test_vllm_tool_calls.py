@@ -118,3 +118,22 @@ async def test_reasoning_fields_are_read_defensively(counter: Any, field: str, s
     assert "".join(d.text for d in deltas if isinstance(d, ThinkingDelta)) == "Three calls."
     assert [(c.name, c.arguments) for c in response.turn.tool_calls] == EXPECTED
     assert response.turn.text == ""
+
+
+async def test_first_generation_resends_are_reported(counter: Any) -> None:
+    async with VLLMServer([TRICKY], counter=counter, streaming_defects="gen1") as server:
+        backend = VLLM(server.base_url)
+        deltas, response = await run(backend, ask())
+        await backend.aclose()
+    assert response.turn.tool_calls == ()
+    assert not [d for d in deltas if isinstance(d, ToolCallDone)]
+    assert [p.kind for p in response.turn.problems] == [ProblemKind.INVALID_TOOL_CALL_JSON] * 3
+
+
+def test_backends_implement_the_protocol() -> None:
+    from m1agent.backends import Backend, MiniMax
+
+    for backend in (VLLM("http://127.0.0.1:9/v1", model="m"), Completions("http://127.0.0.1:9/v1", model="m"),
+                    MiniMax("k")):
+        assert isinstance(backend, Backend)
+        assert backend.name and backend.model and backend.context_window > 0
