@@ -104,7 +104,8 @@ def flight_change_allowed(call: ToolCallPart, ctx: PolicyContext) -> str | None:
 def _itinerary_problem(
     reservation: Mapping[str, Any], segments: list[Mapping[str, Any]], ctx: PolicyContext
 ) -> str | None:
-    origins, destinations = [], []
+    origins: list[Any] = []
+    destinations: list[Any] = []
     for segment in segments:
         flight = ctx.view.get("flights", segment.get("flight_number")) if isinstance(
             segment.get("flight_number"), str) else None
@@ -112,15 +113,15 @@ def _itinerary_problem(
             return None  # an unknown flight: the tool reports it
         origins.append(flight.get("origin"))
         destinations.append(flight.get("destination"))
-    origin, destination = reservation.get("origin"), reservation.get("destination")
+    # The destination airport is not compared: τ's own gold data moves a trip between airports of
+    # one city (LGA to JFK, airline task 29), and which airports serve a city is the model's call.
+    origin = reservation.get("origin")
     if origin not in origins:
         return f"do not leave from the reservation's origin {origin}"
-    if destination not in destinations:
-        return f"do not reach the reservation's destination {destination}"
     if reservation.get("flight_type") == "round_trip" and origin not in destinations:
         return f"do not return to {origin}, but the reservation is a round trip"
-    if reservation.get("flight_type") == "one_way" and destination in origins:
-        return f"continue past {destination}, but the reservation is one way"
+    if reservation.get("flight_type") == "one_way" and origin in destinations:
+        return f"return to {origin}, but the reservation is one way"
     return None
 
 

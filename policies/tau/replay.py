@@ -143,7 +143,7 @@ class GoldReplay:
                 env.make_tool_call(action.name, requestor=action.requestor, **action.arguments)
             except Exception:
                 continue
-        digest = str(env.get_db_hash())
+        digest = self.journal.db_hash()
         self.journal.restore()
         return digest
 
@@ -166,7 +166,7 @@ class GoldReplay:
             session = result.session_id
             if result.stop_reason != "completed":
                 break
-        end = str(self.env.get_db_hash())
+        end = self.journal.db_hash()
         self.journal.restore()
         denials = [
             Denial(str(task.id), e.tool, e.rule, e.reason, e.call_id in script.gold_ids)
