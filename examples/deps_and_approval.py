@@ -13,7 +13,7 @@ import argparse
 from dataclasses import dataclass, field
 
 from m1agent import Agent, ApprovalRequested, RunContext, tool
-from m1agent.backends.vllm import VLLM
+from m1agent.backends import VLLM
 
 
 @dataclass

@@ -11,7 +11,7 @@ import argparse
 from typing import Literal
 
 from m1agent import Agent, tool
-from m1agent.backends.vllm import VLLM
+from m1agent.backends import VLLM
 
 READINGS = {"paris": (18, "clear"), "rome": (24, "sunny"), "oslo": (7, "rain")}
 

@@ -94,3 +94,22 @@ async def test_record_a_real_session_and_replay_it_with_real_tools(tmp_path: Pat
     assert replayed.stop_reason == "completed", replayed.error
     assert replayed.output == live.output and replayed.messages == live.messages
     assert replayed.usage == live.usage
+
+
+async def test_hosted_api_run_is_priced_in_its_tier(counter: Any) -> None:
+    from m1agent import PriceTable
+    from m1agent.backends import MiniMax
+    from m1agent.testing import MiniMaxServer
+
+    script = [calls(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})), answer("Both clear.")]
+    async with MiniMaxServer(script=script, api_key="k-test", counter=counter) as server:
+        agent = Agent(MiniMax(api_key="k-test", host=server.host), tools=[get_weather], pricing=PriceTable.hosted_m1())
+        result = await agent.run("Paris and Rome?")
+        bodies = server.bodies
+    assert result.stop_reason == "completed" and result.output == "Both clear.", result.error
+    assert bodies[1]["messages"][: len(bodies[0]["messages"])] == bodies[0]["messages"]
+    assert [m["content"] for m in bodies[1]["messages"] if m["role"] == "tool"] == [
+        "[get_weather] Paris: 18C, clear", "[get_weather] Rome: 18C, clear"]
+    expected = sum((t.usage.input_tokens * 0.40 + t.usage.output_tokens * 2.20) / 1e6 for t in result.turns)
+    assert result.usage.input_tokens > 0 and result.cost == pytest.approx(expected)
+    assert "k-test" not in repr(agent.backend) and "k-test" not in str(result)
