@@ -41,6 +41,10 @@ async def test_memory_bomb_is_oom_killed(box: DockerSandbox) -> None:
     assert result.oom_killed and result.exit_code == 137, result
     assert "out of memory (limit 192m)" in result.note
     await still_usable(box)
+    # A child killed for memory inside a longer script: the script goes on, and the result says why.
+    script = "python3 -c 'bytearray(1 << 30)'; echo after $?"
+    survived = await box.run(script, timeout=30)
+    assert survived.oom_killed and survived.exit_code == 0 and survived.stdout == "after 137\n"
 
 
 async def test_memory_bomb_in_the_repl_resets_it(box: DockerSandbox) -> None:
