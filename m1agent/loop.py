@@ -210,7 +210,7 @@ class Loop:
         gov.record(response)
         while (exhaustion := detect_exhaustion(response)) is not None:
             step = gov.recover(
-                request, response, exhaustion, can_continue=bool(getattr(self.cfg.backend, "can_continue", False)),
+                request, response, exhaustion, can_continue=_can_continue(self.cfg.backend),
                 prompt_tokens=self._prompt_tokens, context_window=self.cfg.backend.context_window, tried=tried,
             )
             self.emit(ContextChanged("thinking_recovery", f"{step.action}: {step.note}"))
@@ -358,6 +358,11 @@ class Loop:
             turns=list(st.run_turns), tool_calls=st.run_tool_calls, pending_approvals=list(st.approvals.values()),
             error=finished.error if finished else "", messages=list(st.history),
         )
+
+
+def _can_continue(backend: Backend) -> bool:
+    """Whether a cut-off answer can be continued in place: raw-prompt backends can, chat ones cannot."""
+    return bool(getattr(backend, "can_continue", backend.name == "completions"))
 
 
 __all__ = ["Loop", "LoopConfig"]
