@@ -1,7 +1,9 @@
 """Loop overhead per tool-call turn: m1agent against openai-agents and pydantic-ai, in the same run.
 
 A scripted model with no latency asks for one trivial tool per turn, then answers; we time whole runs
-of 50 and 200 turns and report the median microseconds per turn, and the peak memory of one run
+of 50 and 200 turns and report the median CPU microseconds per turn (the process's CPU time, which
+other load on a shared machine disturbs far less than wall time; all the work is CPU work here, and
+wall time is printed too), and the peak memory of one run
 (tracemalloc, measured in a separate run so it does not slow the timed ones). Every framework runs in
 its own subprocess (the peers in their venvs under ``benchmarks/.peers``, set up by
 ``setup_peers.sh``), one event loop for all its runs, after a warm-up run.
@@ -31,18 +33,19 @@ turns, repeats, variant = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
 async def measure():
     await once()  # warm-up
-    times = []
+    times, walls = [], []
     for _ in range(repeats):
         gc.collect()
-        started = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         await once()
-        times.append((time.perf_counter() - started) / turns * 1e6)
+        times.append((time.process_time() - cpu) / turns * 1e6)
+        walls.append((time.perf_counter() - wall) / turns * 1e6)
     gc.collect()
     tracemalloc.start()
     await once()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(json.dumps({"per_turn_us": times, "peak_kib": peak / 1024}))
+    print(json.dumps({"per_turn_us": times, "wall_us": walls, "peak_kib": peak / 1024}))
 """
 
 OURS = r"""
@@ -162,7 +165,8 @@ def run_one(python: Path, script: str, turns: int, repeats: int, variant: str) -
     if out.returncode != 0:
         raise RuntimeError(f"{python} failed:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"median_us": statistics.median(data["per_turn_us"]), "peak_kib": data["peak_kib"]}
+    return {"median_us": statistics.median(data["per_turn_us"]), "wall_us": statistics.median(data["wall_us"]),
+            "peak_kib": data["peak_kib"]}
 
 
 def versions() -> dict[str, str]:
@@ -184,7 +188,8 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, float]]] = {}
     for name, (python, script, variant) in FRAMEWORKS.items():
         results[name] = {n: run_one(python, script, n, args.repeats, variant) for n in TURNS}
-        row = "  ".join(f"{n} turns: {r['median_us']:9.1f} µs/turn, peak {r['peak_kib']:8.0f} KiB"
+        row = "  ".join(f"{n} turns: {r['median_us']:9.1f} µs/turn CPU ({r['wall_us']:9.1f} wall), "
+                        f"peak {r['peak_kib']:6.0f} KiB"
                         for n, r in results[name].items())
         print(f"{name:26s} {row}")
 
@@ -193,18 +198,21 @@ def main() -> None:
         "## Loop",
         "",
         "Overhead of one tool-call turn: a scripted model with no latency asks for one trivial tool per turn,",
-        "then answers. Median µs per turn over whole runs (after a warm-up run), and peak memory of one run",
+        "then answers. Median CPU µs per turn over whole runs (after a warm-up run; the process's CPU time,",
+        "which other load on a shared machine disturbs far less than wall time), and peak memory of one run",
         f"(tracemalloc). {args.repeats} runs each; every framework in its own process; peers in their own venvs",
         f"({', '.join(f'{k} {v}' for k, v in versions().items())}). Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}.",
         "Command: `.venv/bin/python benchmarks/bench_loop.py`.",
         "",
-        "| framework | µs/turn at 50 | µs/turn at 200 | 200 vs 50 | peak KiB at 50 | peak KiB at 200 |",
-        "|---|---|---|---|---|---|",
+        "| framework | CPU µs/turn at 50 | CPU µs/turn at 200 | 200 vs 50 | wall µs/turn at 50 | wall µs/turn at 200 "
+        "| peak KiB at 50 | peak KiB at 200 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         growth = r[200]["median_us"] / r[50]["median_us"]
         lines.append(f"| {name} | {r[50]['median_us']:.0f} | {r[200]['median_us']:.0f} | {growth:.2f}× | "
+                     f"{r[50]['wall_us']:.0f} | {r[200]['wall_us']:.0f} | "
                      f"{r[50]['peak_kib']:.0f} | {r[200]['peak_kib']:.0f} |")
     lines.append("")
     for n in TURNS:
