@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
 from typing import Any, Literal
 
 from mcp import types as mcp_types
@@ -20,7 +21,7 @@ from pydantic import Field
 
 from m1agent.errors import M1AgentError
 from m1agent.mcp.results import cap_text
-from m1agent.tool import RunContext, Tool
+from m1agent.tool import RunContext, Tool, Toolset
 
 logger = logging.getLogger("m1agent.mcp")
 
@@ -163,9 +164,31 @@ def _add_run_agent(server: MCPServer, agent_factory: AgentFactory, max_result_ch
 Transport = Literal["stdio", "http"]
 
 
-def run_server(server: MCPServer, transport: Transport = "stdio", *, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until stopped: over stdio, or streamable HTTP on ``host:port`` at ``/mcp``."""
-    if transport == "stdio":
-        server.run()
-    else:
-        server.run("streamable-http", host=host, port=port)
+async def serve(
+    agent_factory: AgentFactory | None = None,
+    *,
+    tools: Sequence[Tool | Toolset] = (),
+    transport: Transport = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    name: str = "m1agent",
+    max_result_chars: int = DEFAULT_RESULT_CHARS,
+) -> None:
+    """Serve until stopped, over stdio or streamable HTTP (``http://host:port/mcp``, loopback by default).
+
+    Toolsets among ``tools`` (a sandbox, MCP servers) are entered for the server's whole life and
+    their tools served as they were listed at start.
+    """
+    async with AsyncExitStack() as stack:
+        served: list[Tool] = []
+        for item in tools:
+            if isinstance(item, Toolset) and not isinstance(item, Tool):
+                entered = await stack.enter_async_context(item)
+                served.extend(await entered.list_tools())
+            else:
+                served.append(item)
+        server = build_server(agent_factory, tools=served, name=name, max_result_chars=max_result_chars)
+        if transport == "stdio":
+            await server.run_stdio_async()
+        else:
+            await server.run_streamable_http_async(host=host, port=port)

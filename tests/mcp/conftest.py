@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_helpers import INSTALLED, start_http, stop
+from mcp_helpers import INSTALLED, ROOT, SERVERS, start_http, stop
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,7 @@ def http_server() -> Iterator[Any]:
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
-        proc = start_http(cmd, port, env={**os.environ})
+        proc = start_http(cmd, port, env={**os.environ, "PYTHONPATH": f"{SERVERS}{os.pathsep}{ROOT}"})
         procs.append(proc)
         return proc
 
