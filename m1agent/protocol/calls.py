@@ -5,6 +5,7 @@ Shared by the whole-text and streaming parsers, so both judge every call in exac
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -18,7 +19,9 @@ def read_call(raw: str, call_id: str) -> ToolCallPart | list[ParseProblem]:
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return [invalid_json(raw, f"it is not valid JSON: {exc.msg} at character {exc.pos}")]
+        obj = _single_quoted(raw)
+        if obj is None:
+            return [invalid_json(raw, f"it is not valid JSON: {exc.msg} at character {exc.pos}")]
     if not isinstance(obj, dict):
         return [invalid_json(raw, f"it is a JSON {_json_type(obj)}, not an object")]
     problems: list[ParseProblem] = []
@@ -46,10 +49,14 @@ def read_call(raw: str, call_id: str) -> ToolCallPart | list[ParseProblem]:
         return problems
     arguments = _as_object(obj["arguments"])
     if arguments is None:
+        given = obj["arguments"]
+        what = "a string that does not decode to a JSON object" if isinstance(given, str) else (
+            f"a JSON {_json_type(given)}, not an object"
+        )
         problems.append(
             ParseProblem(
                 ProblemKind.ARGUMENTS_NOT_OBJECT,
-                f"The \"arguments\" of {label} are a JSON {_json_type(obj['arguments'])}, not an object: "
+                f'The "arguments" of {label} are {what}: '
                 'send them as an object of named values, for example {"path": "a.txt"}.',
                 raw,
             )
@@ -102,6 +109,17 @@ def call_in_thinking(raw: str) -> ParseProblem:
         "close the thinking with </think> first, then write the <tool_calls> block.",
         raw,
     )
+
+
+def _single_quoted(raw: str) -> Any:
+    """Repair a call written with Python-style single quotes, when it is unambiguous; else None."""
+    if "'" not in raw:
+        return None
+    try:
+        value = ast.literal_eval(raw)  # evaluates literals only, never code
+        return json.loads(json.dumps(value)) if isinstance(value, dict) else None
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _as_object(value: Any) -> dict[str, Any] | None:

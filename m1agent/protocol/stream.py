@@ -14,7 +14,9 @@ The grammar (``parse`` is this parser fed the whole text at once, so both agree 
   whitespace and ``, [ ] }`` are ignored; any other text up to a line break or ``{`` is reported as
   ``invalid_tool_call_json``. An object is cut short (reported, not run) by a raw line break inside a
   string, by a ``{`` where no value can start (the previous call lost its closing brace), by
-  ``</tool_calls>`` outside a string, or by the end of the output.
+  ``</tool_calls>`` outside a string, or by the end of the output. A complete object is judged by
+  :func:`m1agent.protocol.calls.read_call` (``arguments`` given as a JSON string are decoded, and a
+  call written with Python-style single quotes is repaired).
 
 Delta contract:
 

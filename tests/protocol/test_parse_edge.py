@@ -126,10 +126,11 @@ def test_every_good_call_survives_bad_neighbours() -> None:
         '{"name": "e"}',
         '{"name": "f", "arguments": {"s": "unterminated}}',
         call("g", {"i": 7}),
-        "{'name': 'h', 'arguments': {}}",
+        "{'name': 'h', 'arguments': {'i': 8}, 'extra': (1, 2)}",
+        "{'name': 'k', 'arguments': {'i': true}}",
     )
     turn, deltas = streamed(text)
-    assert calls_of(turn) == [("a", {"i": 1}), ("c", {"i": 3}), ("g", {"i": 7})]
+    assert calls_of(turn) == [("a", {"i": 1}), ("c", {"i": 3}), ("g", {"i": 7}), ("h", {"i": 8})]
     assert [p.kind for p in turn.problems] == [
         ProblemKind.INVALID_TOOL_CALL_JSON,
         ProblemKind.INVALID_TOOL_CALL_JSON,
@@ -145,12 +146,12 @@ def test_every_good_call_survives_bad_neighbours() -> None:
         '{"arguments": {"i": 4}}',
         '{"name": "e"}',
         '{"name": "f", "arguments": {"s": "unterminated}}',
-        "{'name': 'h', 'arguments': {}}",
+        "{'name': 'k', 'arguments': {'i': true}}",
     ]
     # ids follow the call objects, so an id sent while streaming never changes
-    assert [c.id for c in turn.tool_calls] == ["call_0_0", "call_0_2", "call_0_6"]
+    assert [c.id for c in turn.tool_calls] == ["call_0_0", "call_0_2", "call_0_6", "call_0_7"]
     problem_indexes = [d.call_index for d in deltas if isinstance(d, ProblemFound)]
-    assert problem_indexes == [None, 1, 3, 4, 5, 7]
+    assert problem_indexes == [None, 1, 3, 4, 5, 8]
 
 
 def test_every_problem_detail_is_an_actionable_sentence() -> None:
