@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -173,7 +174,8 @@ def main() -> None:
         f"`benchmarks/bench_sandbox.py{' --quick' if args.quick else ''}` on CPython {platform.python_version()}, "
         f"Docker {engine}, image `{DEFAULT_IMAGE}` for both; medians of {runs} starts/closes and {warm} warm "
         f"commands (peer: {peer_runs} and {peer_warm}); throughput: {PARALLEL}×{per_box} commands "
-        f"(peer: {PARALLEL}×{peer_per_box}). Peer: llm-sandbox 0.3.46 (`SandboxSession`, `execute_command`, `run`).\n\n"
+        f"(peer: {PARALLEL}×{peer_per_box}). Peer: llm-sandbox 0.3.46 (`SandboxSession`, `execute_command`, `run`). "
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.\n\n"
         "| measure | m1agent | llm-sandbox | ratio (peer / ours) | target |\n|---|---|---|---|---|\n"
         + "\n".join(rows)
         + "\n"

@@ -36,7 +36,7 @@ class SandboxConfig:
     tmp_size: str = "256m"
     work_size: str = "1g"
     network: str = "none"  # "none", or a Docker network name when the code must reach out
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # values may be sensitive
     pass_env: tuple[str, ...] = ()
     output_limit: int = 64_000  # bytes kept per stream (head and tail halves)
     max_read_bytes: int = 16 * 1024 * 1024

@@ -47,6 +47,11 @@ class SandboxPool:
         await box.start()
         return box
 
+    async def wait_ready(self) -> None:
+        """Wait until every warm sandbox has started (or failed to)."""
+        tasks = list(self._ready._queue)  # type: ignore[attr-defined]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def acquire(self) -> DockerSandbox:
         """A started sandbox for one task; close it when done (it is not reused)."""
         if self._closed:

@@ -61,7 +61,7 @@ async def test_warm_pool_hands_out_fresh_sandboxes_once(engine: Any) -> None:
         first = await pool.acquire()
         await first.run("echo secret > left-behind.txt")
         await first.close()
-        await asyncio.sleep(1.5)  # the replacement warms up in the background
+        await pool.wait_ready()  # the replacement warms up in the background
         started = time.monotonic()
         second = await pool.acquire()
         quick = time.monotonic() - started
