@@ -89,17 +89,20 @@ class Ledger:
 
         def walk(d: str, depth: int) -> None:
             pad = "  " * depth
-            for sub in sorted(children.get(d, []), key=lambda s: -dirs[s]):
+            for sub in sorted(children.get(d, []), key=lambda s: (-dirs[s], s)):
                 lines.append(f"{pad}{sub.rpartition('/')[2]}/  {dirs[sub]:,}")
                 walk(sub, depth + 1)
-            shown = sorted(files.get(d, []), key=lambda e: -e.tokens)
-            for e in shown[:max_files_per_dir]:
+            packed = sorted((e for e in files.get(d, []) if e.tokens), key=lambda e: (-e.tokens, e.path))
+            for e in packed[:max_files_per_dir]:
                 mark = " [focus]" if e.focus else ""
                 secret = f" [redacted: {', '.join(e.redacted)}]" if e.redacted else ""
                 lines.append(f"{pad}{e.path.rpartition('/')[2]}  {e.tokens:,} {e.level}{mark}{secret}")
-            if len(shown) > max_files_per_dir:
-                rest = shown[max_files_per_dir:]
+            if len(packed) > max_files_per_dir:
+                rest = packed[max_files_per_dir:]
                 lines.append(f"{pad}… {len(rest)} more files, {sum(e.tokens for e in rest):,} tokens")
+            listed = sum(1 for e in files.get(d, []) if not e.tokens and e.level == PATH)
+            if listed:
+                lines.append(f"{pad}({listed} more by path only)")
 
         walk("", 1)
         summary = ", ".join(f"{len(self.by_level(lvl))} {lvl}" for lvl in (FULL, SIGNATURES, HEAD, PATH, DROPPED))
