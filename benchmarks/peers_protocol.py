@@ -144,7 +144,7 @@ def load() -> tuple[str, list[tuple[str, Driver]]]:
 
 def _driver(root: Path) -> Driver:
     def drive(pieces: list[str], text: str, expected: list[dict]) -> tuple[float, float, str]:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=PEERS, delete=False) as handle:
             json.dump({"pieces": pieces, "expected": expected}, handle)
         try:
             done = subprocess.run(
