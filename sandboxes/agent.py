@@ -407,6 +407,13 @@ def handle(req):
             result = {"cancelled": proc is not None}
         else:
             result = {"error": "unknown op %r" % (op,)}
+    except OSError as exc:
+        # Typically the pids limit (a fork bomb still dying off): a result the model can act on.
+        message = "could not start the command: %s; retry once running processes have ended\n" % exc
+        result = {
+            "exit": 126, "stdout": "", "stderr": message, "stdout_bytes": 0,
+            "stderr_bytes": len(message), "timed_out": False, "oom_killed": False, "duration": 0.0,
+        }
     except BaseException as exc:
         result = {"error": "%s: %s" % (type(exc).__name__, exc)}
     result["id"] = req.get("id")

@@ -8,7 +8,8 @@ import subprocess
 import time
 from typing import Any
 
-from m1agent.sandboxes import DockerSandbox, SandboxConfig, SandboxPool
+import pytest
+from m1agent.sandboxes import DockerSandbox, SandboxConfig, SandboxPool, SandboxUnavailable
 from m1agent.sandboxes.lifecycle import OWNER_PID, OWNER_START, SESSION, list_sandboxes, reap
 
 
@@ -79,3 +80,18 @@ async def test_many_sandboxes_at_once(engine: Any) -> None:
         assert [r.stdout for r in results] == ["0\n", "1\n", "2\n"]
     finally:
         await asyncio.gather(*(b.close() for b in boxes))
+
+
+async def test_runtime_is_a_setting_and_failures_leave_nothing(engine: Any) -> None:
+    async with DockerSandbox(SandboxConfig(runtime="runc"), client=engine) as box:
+        assert engine.api.inspect_container(box.container.id)["HostConfig"]["Runtime"] == "runc"
+    before = len(engine.volumes.list(filters={"label": "m1agent.sandbox"}))
+    for config, message in (
+        (SandboxConfig(image="m1agent-sandbox:no-such-tag"), "is missing"),
+        (SandboxConfig(runtime="no-such-runtime"), "did not start"),
+    ):
+        broken = DockerSandbox(config, client=engine)
+        with pytest.raises(SandboxUnavailable, match=message):
+            await broken.start()
+        await broken.close()
+    assert len(engine.volumes.list(filters={"label": "m1agent.sandbox"})) == before
