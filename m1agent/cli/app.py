@@ -21,3 +21,5 @@ from m1agent.cli import parse_cmd  # noqa: E402,F401
 from m1agent.cli import pack_cmd  # noqa: E402,F401
 from m1agent.cli import sandbox_cmd  # noqa: E402,F401
 from m1agent.cli import mcp_cmd  # noqa: E402,F401
+from m1agent.cli import render_cmd  # noqa: E402,F401
+from m1agent.cli import tokens_cmd  # noqa: E402,F401
