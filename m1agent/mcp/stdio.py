@@ -8,6 +8,7 @@ exits cleanly, so a wrapper's or a server's own children are not left behind.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -66,6 +67,7 @@ async def stdio_transport(
         cwd=cwd,
         start_new_session=True,
     )
+    _live_groups.add(process.pid)
     read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
 
@@ -123,6 +125,7 @@ async def stop_process(process: anyio.abc.Process) -> None:
             await _exited(process, TERM_GRACE)
     # The server is gone; children it started in its group (wrappers, helpers) go with it.
     _signal_group(process.pid, signal.SIGKILL)
+    _live_groups.discard(process.pid)
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             with contextlib.suppress(Exception):
@@ -139,6 +142,17 @@ async def _exited(process: anyio.abc.Process, timeout: float) -> bool:
             await anyio.sleep(_POLL)
         return True
     return process.returncode is not None
+
+
+# Process groups of servers still running, killed at interpreter exit if nothing stopped them
+# (an event loop torn down without closing its toolsets).
+_live_groups: set[int] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for pid in list(_live_groups):
+        _signal_group(pid, signal.SIGKILL)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

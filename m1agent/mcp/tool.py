@@ -80,7 +80,7 @@ class MCPTool:
                 self._validator = False  # a broken schema on the server: let the server judge
                 return
             self._validator = cls(self.input_schema)
-        if self._validator is False:
+        if self._validator is False or self._validator.is_valid(arguments):
             return
         errors = sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
         if not errors:

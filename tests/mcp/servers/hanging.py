@@ -1,10 +1,12 @@
 """An MCP server that hangs: at the handshake (``--at-start``) or inside its ``hang`` tool.
 
-With ``--at-start`` it reads its stdin and never answers anything.
+With ``--at-start`` it reads its stdin and never answers anything. With ``--spawn-child`` it starts
+a long ``sleep`` first, a child that outlives the server when only the server is stopped.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -27,6 +29,8 @@ def hang() -> str:
 
 
 if __name__ == "__main__":
+    if "--spawn-child" in sys.argv:
+        subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if "--at-start" in sys.argv:
         for _line in sys.stdin:
             pass
