@@ -38,7 +38,7 @@ class SandboxConfig:
     network: str = "none"  # "none", or a Docker network name when the code must reach out
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # values may be sensitive
     pass_env: tuple[str, ...] = ()
-    output_limit: int = 64_000  # bytes kept per stream (head and tail halves)
+    output_limit: int = 32_000  # bytes kept per stream (head and tail halves)
     max_read_bytes: int = 16 * 1024 * 1024
     max_write_bytes: int = 64 * 1024 * 1024
     max_copy_bytes: int = 256 * 1024 * 1024

@@ -224,7 +224,7 @@ class DockerSandbox(SandboxFiles):
         # Either may already be gone (removed by `sandbox prune`, or never created): fine.
         if self.container is not None:
             with contextlib.suppress(Exception):
-                self.container.remove(force=True, v=True)
+                self.container.remove(force=True)
         if self.volume is not None:
             with contextlib.suppress(Exception):
                 self.volume.remove(force=True)

@@ -151,8 +151,9 @@ _TIMEOUT = {"type": "number", "description": "Seconds before the command is kill
 SPECS: list[tuple[str, str, dict[str, Any], Handler]] = [
     (
         "run_shell",
-        "Run a bash command in the sandbox's work folder (no network). Returns the exit code and the "
-        "output (long output keeps its start and end). Background processes end with the command.",
+        "Run a bash command in the sandbox's work folder (no network). Each call starts a fresh shell "
+        "there: cd and variables do not carry over, and background processes end with the command. "
+        "Returns the exit code and the output (long output keeps its start and end).",
         _schema(
             {
                 "command": {"type": "string", "description": "The bash command line."},
