@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from m1agent.protocol.calls import read_call
 from m1agent.protocol.stream import StreamParser
 from m1agent.protocol.types import (
     ParseProblem,
@@ -189,25 +190,14 @@ class ServerCalls:
         return out, good, problems, block
 
     def _check(self, name: str, raw: str) -> tuple[dict[str, Any] | None, ParseProblem | None]:
+        """Judge the joined call exactly as our own parser judges a call it reads from M1's text."""
         where = f"call {name or '(no name)'} from {self.source}"
-        if not name:
-            return None, ParseProblem(ProblemKind.TOOL_CALL_MISSING_NAME,
-                                      f"{where} has no tool name; it was not run", raw)
         if not raw.strip():
             return None, ParseProblem(ProblemKind.TOOL_CALL_MISSING_ARGUMENTS,
                                       f"{where} arrived without arguments; it was not run", raw)
-        try:
-            value: Any = json.loads(raw)
-            if isinstance(value, str):
-                value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            return None, ParseProblem(
-                ProblemKind.INVALID_TOOL_CALL_JSON,
-                f"{where}: the arguments are not valid JSON ({exc.msg} at char {exc.pos}), so the call "
-                f"was not run{self.advice}",
-                raw,
-            )
-        if not isinstance(value, dict):
-            return None, ParseProblem(ProblemKind.ARGUMENTS_NOT_OBJECT,
-                                      f"{where}: arguments must be a JSON object; it was not run", raw)
-        return value, None
+        result = read_call(f'{{"name": {json.dumps(name, ensure_ascii=False)}, "arguments": {raw}}}', "")
+        if isinstance(result, ToolCallPart):
+            return result.arguments, None
+        problem = result[0]
+        advice = self.advice if problem.kind == ProblemKind.INVALID_TOOL_CALL_JSON else ""
+        return None, ParseProblem(problem.kind, f"{where}: {problem.detail}{advice}", raw)

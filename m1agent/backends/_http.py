@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import json
 import logging
 import random
 import re
@@ -30,6 +31,7 @@ from m1agent.errors import (
     ContextTooLong,
     InsufficientBalance,
     InvalidRequest,
+    MalformedResponse,
     RateLimited,
     ServerError,
     StreamInterrupted,
@@ -292,6 +294,40 @@ async def next_chunk(iterator: AsyncIterator[T], timeout: float, *, first: bool)
     except TimeoutError:
         what = "the first chunk" if first else "the next chunk"
         raise StreamInterrupted(f"no data for {timeout:g}s while waiting for {what}") from None
+
+
+async def sse_payloads(lines: AsyncIterator[str], timeouts: Timeouts, source: str) -> AsyncIterator[Any]:
+    """The JSON payloads of a server-sent-event stream, with the first-chunk and idle timeouts enforced.
+
+    Ends at ``data: [DONE]`` or at the end of the stream. A payload that is not JSON raises
+    ``MalformedResponse``.
+    """
+    data: list[str] = []
+    first = True
+    while True:
+        try:
+            line = await next_chunk(lines, timeouts.read if first else timeouts.stream_idle, first=first)
+        except StopAsyncIteration:
+            break
+        first = False
+        if line.startswith("data:"):
+            data.append(line[5:].strip())
+            continue
+        if line.strip() or not data:
+            continue  # comments, other fields, keep-alive blank lines
+        text, data = "\n".join(data), []
+        if text == "[DONE]":
+            return
+        yield _decode(text, source)
+    if data and data != ["[DONE]"]:
+        yield _decode("\n".join(data), source)
+
+
+def _decode(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedResponse(f"{source} sent a stream event that is not valid JSON ({exc})") from None
 
 
 def repr_backend(obj: object, **fields: object) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import openai
@@ -16,7 +15,7 @@ from m1agent.backends._http import (
     Timeouts,
     error_from_httpx,
     error_from_openai,
-    next_chunk,
+    sse_payloads,
     tls_context,
 )
 from m1agent.errors import BackendError, MalformedResponse, StreamInterrupted
@@ -88,29 +87,28 @@ class OpenAIProtocolBackend(HTTPBackend):
             self.context_window = max_len
         return self.model
 
-    async def chunks(self, stream: Any) -> AsyncIterator[Any]:
-        """The chunks of an ``openai`` stream, with the first-chunk and idle timeouts enforced."""
-        iterator = stream.__aiter__()
-        first = True
+    async def stream_payloads(self, open_stream: Callable[[], Any]) -> AsyncGenerator[dict[str, Any], None]:
+        """The JSON chunks of one streamed request, as plain dicts.
+
+        ``open_stream`` returns a ``with_streaming_response`` context manager: the ``openai`` client
+        sends the request, checks the status and handles auth, and we read the SSE lines ourselves.
+        Its per-chunk pydantic models cost about 0.2 ms of CPU each, five times our whole reading of
+        a chunk: 16 s of CPU on an 80K-token answer.
+        """
+        entered = False
         try:
-            while True:
-                timeout = self.timeouts.read if first else self.timeouts.stream_idle
-                try:
-                    chunk = await next_chunk(iterator, timeout, first=first)
-                except StopAsyncIteration:
-                    return
-                first = False
-                yield chunk
+            async with open_stream() as response:
+                entered = True
+                async for payload in sse_payloads(response.iter_lines(), self.timeouts, self.base_url):
+                    if isinstance(payload, dict):
+                        yield payload
         except BackendError:
             raise
         except openai.OpenAIError as exc:
-            raise error_from_openai(exc, self._secret, streaming=True, timeouts=self.timeouts) from None
-        except TRANSPORT_ERRORS as exc:  # openai 2.x lets transport errors out of a stream unwrapped
-            raise error_from_httpx(exc, self._secret, streaming=True, timeouts=self.timeouts) from None  # type: ignore[arg-type]
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MalformedResponse(f"the server sent a stream event that is not valid JSON ({exc})") from None
-        finally:
-            await stream.close()
+            # ``from None``: the client's exception text can quote what the server echoed, key included.
+            raise error_from_openai(exc, self._secret, streaming=entered, timeouts=self.timeouts) from None
+        except TRANSPORT_ERRORS as exc:
+            raise error_from_httpx(exc, self._secret, streaming=entered, timeouts=self.timeouts) from None  # type: ignore[arg-type]
 
 
 def ended_early() -> StreamInterrupted:
@@ -119,7 +117,7 @@ def ended_early() -> StreamInterrupted:
 
 
 def usage_numbers(usage: Any) -> tuple[int, int]:
-    """``(prompt_tokens, completion_tokens)`` from an OpenAI ``usage`` object (zeros when absent)."""
-    if usage is None:
+    """``(prompt_tokens, completion_tokens)`` from an OpenAI ``usage`` dict (zeros when absent)."""
+    if not isinstance(usage, dict):
         return 0, 0
-    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)

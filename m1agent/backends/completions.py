@@ -10,6 +10,7 @@ text already received, so the model continues where it stopped and the deltas al
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,36 +99,35 @@ class Completions(OpenAIProtocolBackend):
         max_tokens = run.max_tokens
         if received and self.token_counter is not None:
             max_tokens = max(1, max_tokens - self.token_counter.count(received))
-        stream = await self.call(
-            lambda: self._client.completions.create(
-                model=model,
-                prompt=run.prompt + received,
-                max_tokens=max_tokens,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                stop=STOP + list(request.stop or []),
-                stream=True,
-                stream_options={"include_usage": True},
-                extra_body=self._body_extras(request),
-            )
+        opener = lambda: self._client.completions.with_streaming_response.create(  # noqa: E731
+            model=model,
+            prompt=run.prompt + received,
+            max_tokens=max_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            stop=STOP + list(request.stop or []),
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_body=self._body_extras(request),
         )
         finish: str | None = None
-        async for chunk in self.chunks(stream):
-            if chunk.usage is not None:
-                prompt_tokens, completion_tokens = usage_numbers(chunk.usage)
-                # A resumed answer's prompt carries the text that arrived before the break: that text
-                # is output, not input. Without a counter the server's figures are kept as they are.
-                carried = self.token_counter.count(received) if received and self.token_counter else 0
-                run.prompt_tokens = prompt_tokens - carried
-                run.completion_tokens = completion_tokens + carried
-            for choice in chunk.choices:
-                text = choice.text or ""
-                if text:
-                    run.received.append(text)
-                    for delta in run.parser.feed(text):
-                        yield delta
-                if choice.finish_reason:
-                    finish = choice.finish_reason
+        async with contextlib.aclosing(self.stream_payloads(opener)) as stream:
+            async for chunk in stream:
+                if chunk.get("usage"):
+                    prompt_tokens, completion_tokens = usage_numbers(chunk["usage"])
+                    # A resumed answer's prompt carries the text that arrived before the break: that text
+                    # is output, not input. Without a counter the server's figures are kept as they are.
+                    carried = self.token_counter.count(received) if received and self.token_counter else 0
+                    run.prompt_tokens = prompt_tokens - carried
+                    run.completion_tokens = completion_tokens + carried
+                for choice in chunk.get("choices") or ():
+                    text = choice.get("text") or ""
+                    if text:
+                        run.received.append(text)
+                        for delta in run.parser.feed(text):
+                            yield delta
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         if finish is None:
             raise ended_early()
         for delta in run.parser.flush():

@@ -28,9 +28,9 @@ from m1agent.backends._http import (
     error_for_base_resp,
     error_for_status,
     error_from_httpx,
-    next_chunk,
     parse_retry_after,
     redact,
+    sse_payloads,
     tls_context,
 )
 from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
@@ -206,7 +206,7 @@ class MiniMax(HTTPBackend):
         if "application/json" in response.headers.get("content-type", ""):
             payloads: AsyncIterator[Any] = _one(await self._json(response))
         else:
-            payloads = self._sse(response)
+            payloads = sse_payloads(response.aiter_lines(), self.timeouts, "the MiniMax API")
         async for payload in payloads:
             self._check(payload)
             if payload.get("usage"):
@@ -231,35 +231,6 @@ class MiniMax(HTTPBackend):
             return json.loads(await response.aread())
         except json.JSONDecodeError as exc:
             raise MalformedResponse(f"the MiniMax API sent a body that is not JSON ({exc})") from None
-
-    async def _sse(self, response: httpx.Response) -> AsyncIterator[Any]:
-        lines = response.aiter_lines()
-        data: list[str] = []
-        first = True
-        while True:
-            timeout = self.timeouts.read if first else self.timeouts.stream_idle
-            try:
-                line = await next_chunk(lines, timeout, first=first)
-            except StopAsyncIteration:
-                break
-            first = False
-            if line.startswith("data:"):
-                data.append(line[5:].strip())
-                continue
-            if line.strip() or not data:
-                continue
-            text, data = "\n".join(data), []
-            if text == "[DONE]":
-                return
-            try:
-                yield json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise MalformedResponse(f"the MiniMax API sent a stream event that is not JSON ({exc})") from None
-        if data and data != ["[DONE]"]:
-            try:
-                yield json.loads("\n".join(data))
-            except json.JSONDecodeError as exc:
-                raise MalformedResponse(f"the MiniMax API sent a stream event that is not JSON ({exc})") from None
 
     def _finish(self, state: _State, attempts: int) -> list[ModelEvent]:
         finish = state.finish or "stop"

@@ -18,7 +18,8 @@ parser on the server, the ``<tool_calls>`` block stays in ``content`` and our pa
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,28 +48,6 @@ class _Run:
     @property
     def partial_text(self) -> str:
         return self.assembler.raw_text if self.assembler else ""
-
-
-def _extra(obj: Any, name: str) -> Any:
-    """A field the openai types may not declare (vLLM extensions), read without trusting it exists."""
-    value = getattr(obj, name, None)
-    if value is None:
-        value = (getattr(obj, "model_extra", None) or {}).get(name)
-    return value
-
-
-class _Chunk:
-    """A non-streamed response recast as one streamed chunk, so both go through the same code."""
-
-    def __init__(self, response: Any) -> None:
-        self.usage = response.usage
-        self.choices = [_Choice(c) for c in response.choices]
-
-
-class _Choice:
-    def __init__(self, choice: Any) -> None:
-        self.delta = choice.message
-        self.finish_reason = choice.finish_reason
 
 
 class VLLM(OpenAIProtocolBackend):
@@ -136,44 +115,57 @@ class VLLM(OpenAIProtocolBackend):
     async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
         model = await self.resolve_model()
         kwargs = self._arguments(request, model)
-        response = await self.call(lambda: self._client.chat.completions.create(**kwargs))
-        chunks = self.chunks(response) if self.streaming else _single(response)
+        if self.streaming:
+            create = self._client.chat.completions.with_streaming_response.create
+            chunks = self.stream_payloads(lambda: create(**kwargs))
+        else:
+            response = await self.call(lambda: self._client.chat.completions.create(**kwargs))
+            chunks = _single(response.model_dump())
         assembler = run.assembler = TurnAssembler(request.turn_index)
         calls = ServerCalls(request.turn_index, "vLLM's tool_calls", advice=ADVICE)
         after_calls: list[str] = []  # content that came after a call began: trusted only if all calls are good
         finish: str | None = None
         prompt_tokens = completion_tokens = 0
-        async for chunk in chunks:
-            if chunk.usage is not None:
-                prompt_tokens, completion_tokens = usage_numbers(chunk.usage)
-            for choice in chunk.choices:
-                delta = choice.delta
-                out: list[StreamDelta] = []
-                reasoning = _extra(delta, "reasoning_content") or _extra(delta, "reasoning")
-                if reasoning:
-                    out += assembler.reasoning(reasoning)
-                if delta.content:
-                    if calls:
-                        after_calls.append(delta.content)
-                    else:
-                        out += assembler.content(delta.content)
-                for position, call in enumerate(delta.tool_calls or ()):
-                    function = call.function
-                    out += calls.delta(
-                        call.index if getattr(call, "index", None) is not None else position,
-                        name=function.name if function else None,
-                        server_id=call.id,
-                        arguments=function.arguments if function else None,
-                    )
-                for event in out:
-                    yield event
-                if choice.finish_reason:
-                    finish = choice.finish_reason
+        async with contextlib.aclosing(chunks) as stream:
+            async for chunk in stream:
+                if chunk.get("usage"):
+                    prompt_tokens, completion_tokens = usage_numbers(chunk["usage"])
+                for choice in chunk.get("choices") or ():
+                    for event in self._choice(choice, assembler, calls, after_calls):
+                        yield event
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         if finish is None:
             raise ended_early()
         for final in self._finish(model, run, assembler, calls, after_calls, finish, prompt_tokens,
                                   completion_tokens):
             yield final
+
+    def _choice(self, choice: dict[str, Any], assembler: TurnAssembler, calls: ServerCalls,
+                after_calls: list[str]) -> list[StreamDelta]:
+        """The deltas of one streamed choice (or of a whole non-streamed message)."""
+        delta = choice.get("delta") or choice.get("message") or {}
+        out: list[StreamDelta] = []
+        # vLLM has no M1 reasoning parser, but a server with some other one would split the thinking off.
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning:
+            out += assembler.reasoning(reasoning)
+        content = delta.get("content")
+        if content:
+            if calls:
+                after_calls.append(content)
+            else:
+                out += assembler.content(content)
+        for position, call in enumerate(delta.get("tool_calls") or ()):
+            function = call.get("function") or {}
+            index = call.get("index")
+            out += calls.delta(
+                index if isinstance(index, int) else position,
+                name=function.get("name"),
+                server_id=call.get("id"),
+                arguments=function.get("arguments"),
+            )
+        return out
 
     def _finish(self, model: str, run: _Run, assembler: TurnAssembler, calls: ServerCalls, after_calls: list[str],
                 finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
@@ -203,5 +195,5 @@ class VLLM(OpenAIProtocolBackend):
         return out
 
 
-async def _single(response: Any) -> AsyncIterator[Any]:
-    yield _Chunk(response)
+async def _single(payload: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+    yield payload

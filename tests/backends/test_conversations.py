@@ -30,7 +30,7 @@ IN_THINKING = (
 MALFORMED = (
     "<think>\nTwo calls.\n</think>\n<tool_calls>\n"
     '{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
-    "{\"name\": \"get_weather\", \"arguments\": {\"city\": 'Rome'}}\n</tool_calls>"
+    '{"name": "get_weather", "arguments": {"city": Rome}}\n</tool_calls>'
 )
 UNICODE = (
     "<think>\n用户想知道天气 — Zürich ☀️, naïve café\n</think>\nVoilà, je vérifie 東京 🌧…\n<tool_calls>\n"

@@ -48,7 +48,7 @@ async def test_corrupted_streamed_arguments_are_reported_not_run(counter: Any) -
     assert [c.name for c in response.turn.tool_calls] == ["read_file"]
     bad = [p for p in response.turn.problems if p.kind == ProblemKind.INVALID_TOOL_CALL_JSON]
     assert len(bad) == 2
-    assert all("Completions backend" in p.detail and "not run" in p.detail for p in bad)
+    assert all("Completions backend" in p.detail and "skipped" in p.detail for p in bad)
     reported = [d for d in deltas if isinstance(d, ProblemFound)]
     assert {d.call_index for d in reported if d.problem.kind == ProblemKind.INVALID_TOOL_CALL_JSON} == {1, 2}
     # The argument text the server diverted into `content` is not passed off as the answer.
