@@ -17,6 +17,7 @@ from typing import Any
 
 CACHE_VERSION = 3
 _MAX_ENTRIES = 200_000
+_MAX_TEXTS = 8
 _TABLES = ("stat", "counts", "symbols", "idents", "secrets", "rankings", "selections", "meta")
 
 
@@ -83,6 +84,27 @@ class RepoCache:
         if target.get(key) != value:
             target[key] = value
             self.dirty = True
+
+    def read_text(self, key: str) -> tuple[str, ...] | None:
+        """Texts stored under ``key`` by ``write_text`` (a rendered pack), or ``None``."""
+        try:
+            with open(self.directory / "texts" / f"{key}.marshal", "rb") as fh:
+                value = marshal.load(fh)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return tuple(value) if isinstance(value, tuple) and all(isinstance(v, str) for v in value) else None
+
+    def write_text(self, key: str, texts: tuple[str, ...]) -> None:
+        """Store rendered texts under ``key``; only the newest few are kept (they are large)."""
+        folder = self.directory / "texts"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".text-")
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump(texts, fh)
+        os.replace(tmp, folder / f"{key}.marshal")
+        kept = sorted(folder.glob("*.marshal"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in kept[_MAX_TEXTS:]:
+            old.unlink(missing_ok=True)
 
     def save(self) -> None:
         """Write the cache atomically if anything changed (oldest entries go first past the cap)."""

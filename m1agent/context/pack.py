@@ -42,7 +42,7 @@ DEFAULT_MAX_FILE_BYTES = 1_000_000
 HELPFUL_FULL_FLOOR = 0.3
 HELPFUL_OUTLINE_FLOOR = 0.15
 OUTLINE_PARSE_LIMIT = 4_000_000
-SELECTION_VERSION = 1
+SELECTION_VERSION = 2
 
 
 class TokenCounter(Protocol):
@@ -245,15 +245,25 @@ def pack_repository(
     )  # fmt: skip
     known = cache.get("selections", selection_key)
     if known is not None:
-        total = _restore(items, known, fitter)
+        total, redactions = _restore(items, known)
     else:
         total = fitter.run() if budget > overhead else overhead
+        redactions = {
+            i.path: tuple(sorted({f.kind for f in findings.get(i.path, [])})) for i in items if i.level != PATH
+        }
+        redactions = {path: kinds for path, kinds in redactions.items() if kinds}
         if counting.exact:
-            cache.put("selections", selection_key, _remember(items, total))
+            cache.put("selections", selection_key, _remember(items, total, redactions))
     lap("fit")
 
-    pack_text, focus_text = _render(fitter, items, name, head, dirty, budget)
-    ledger = _ledger(items, ranking, snapshot, findings, opts, name, head, budget, total, overhead)
+    rendered = cache.read_text(selection_key) if known is not None else None
+    if rendered is not None and len(rendered) == 2:
+        pack_text, focus_text = rendered
+    else:
+        pack_text, focus_text = _render(fitter, items, name, head, dirty, budget)
+        if counting.exact:
+            cache.write_text(selection_key, (pack_text, focus_text))
+    ledger = _ledger(items, ranking, snapshot, redactions, opts, name, head, budget, total, overhead)
     lap("render")
     cache.save()
     lap("save")
@@ -272,18 +282,21 @@ def pack_repository(
     return PackResult(pack_text, focus_text, ledger, total, stats)
 
 
-def _remember(items: list[Item], total: int) -> tuple[int, dict[str, tuple[str, int, int]]]:
+Remembered = tuple[int, dict[str, tuple[str, int, int]], dict[str, tuple[str, ...]]]
+
+
+def _remember(items: list[Item], total: int, redactions: dict[str, tuple[str, ...]]) -> Remembered:
     """The fitted levels in a marshal-friendly form (only items above path level)."""
-    return total, {i.path: (i.level, i.tokens, i.shown_lines) for i in items if i.level != PATH}
+    return total, {i.path: (i.level, i.tokens, i.shown_lines) for i in items if i.level != PATH}, redactions
 
 
-def _restore(items: list[Item], known: tuple[int, dict[str, tuple[str, int, int]]], fitter: Fitter) -> int:
+def _restore(items: list[Item], known: Remembered) -> tuple[int, dict[str, tuple[str, ...]]]:
     """Apply a remembered fit: the same repository text and settings fit the same way."""
-    total, levels = known
+    total, levels, redactions = known
     for item in items:
         if item.path in levels:
             item.level, item.tokens, item.shown_lines = levels[item.path]
-    return int(total)
+    return int(total), {path: tuple(kinds) for path, kinds in redactions.items()}
 
 
 def _items(snapshot: Snapshot, ranking: Ranking, opts: PackOptions) -> list[Item]:
@@ -316,7 +329,7 @@ def _ledger(
     items: list[Item],
     ranking: Ranking,
     snapshot: Snapshot,
-    findings: dict[str, list[Finding]],
+    redactions: dict[str, tuple[str, ...]],
     opts: PackOptions,
     name: str,
     head: str,
@@ -329,7 +342,7 @@ def _ledger(
     )
     for item in sorted(items, key=lambda i: i.path):
         why = _why(item, ranking)
-        kinds = tuple(sorted({f.kind for f in findings.get(item.path, [])})) if item.level != PATH else ()
+        kinds = redactions.get(item.path, ()) if item.level != PATH else ()
         level = item.level if item.level != PATH or budget > overhead else DROPPED
         if level == DROPPED:
             why = "over budget: left out of the path list too"

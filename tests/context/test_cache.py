@@ -19,7 +19,9 @@ def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir):
     warm = pack_repository(root, opts, counter=counter)
     assert warm.stats["parses"] == 0
     assert warm.stats["count_misses"] == 0
+    assert warm.stats["files_read"] == 0  # stat index, cached ranking, fit and rendered text
     assert warm.text == cold.text
+    assert warm.ledger.to_json()["files"] == cold.ledger.to_json()["files"]
     # the counter is not even loaded on a warm pack
     loads = []
 
