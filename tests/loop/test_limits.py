@@ -106,14 +106,14 @@ async def test_task_cancel_ends_cleanly_with_the_session_kept(tmp_path: Path) ->
 def test_ctrl_c_in_run_sync_ends_cleanly(tmp_path: Path) -> None:
     marker = tmp_path / "started"
     script = textwrap.dedent(f"""
-        import time
+        import asyncio
         from m1agent import Agent, tool
         from m1agent.backends.replay import Replay
 
         @tool
-        def hang() -> str:
+        async def hang() -> str:
             open({str(marker)!r}, "w").close()
-            time.sleep(2)
+            await asyncio.sleep(60)
             return "done"
 
         out = '<think>\\nx\\n</think>\\n<tool_calls>\\n{{"name": "hang", "arguments": {{}}}}\\n</tool_calls>'
