@@ -179,12 +179,14 @@ class SpareShells:
     """Keeps one shell started ahead, waiting for its command on a pipe.
 
     Starting bash is most of what a short command costs; with a spare ready, a command only has
-    to be written to it, and the next spare starts after the reply is on its way.
+    to be written to it. The next spare starts once the reply is sent, and a command that arrives
+    while it is starting waits for it rather than starting a second one.
     """
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.cond = threading.Condition()
         self.spare = None
+        self.refilling = False
 
     def spawn(self):
         read_fd, write_fd = os.pipe()
@@ -192,40 +194,45 @@ class SpareShells:
             script = 'IFS= read -r -d "" -u %d __m1_cmd; exec %d<&-; eval "$__m1_cmd"' % (read_fd, read_fd)
         else:
             script = '__m1_cmd=$(cat <&%d); exec %d<&-; eval "$__m1_cmd"' % (read_fd, read_fd)
-        proc = subprocess.Popen(
-            [SHELL, "-c", script],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(read_fd,),
-            start_new_session=True,
-        )
-        os.close(read_fd)
+        try:
+            proc = subprocess.Popen(
+                [SHELL, "-c", script],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(read_fd,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(read_fd)
         prefer_as_oom_victim(proc.pid)
         return proc, write_fd
 
     def take(self):
-        with self.lock:
+        with self.cond:
+            while self.spare is None and self.refilling:
+                self.cond.wait()
             spare, self.spare = self.spare, None
-        if spare is None or spare[0].poll() is not None:
-            if spare is not None:
-                os.close(spare[1])
-            spare = self.spawn()
-        threading.Thread(target=self.refill, daemon=True).start()
-        return spare
+        if spare is not None and spare[0].poll() is None:
+            return spare
+        if spare is not None:
+            os.close(spare[1])
+        return self.spawn()
 
     def refill(self):
-        time.sleep(0.005)  # let the command being served go first
+        with self.cond:
+            if self.spare is not None or self.refilling:
+                return
+            self.refilling = True
+        fresh = None
         try:
             fresh = self.spawn()
         except OSError:  # e.g. the pids limit is reached right now: take() spawns on demand
-            return
-        with self.lock:
-            if self.spare is None:
-                self.spare, fresh = fresh, None
-        if fresh is not None:
-            os.close(fresh[1])  # EOF: the extra shell runs an empty command and exits
-            fresh[0].wait()
+            pass
+        finally:
+            with self.cond:
+                self.spare, self.refilling = fresh, False
+                self.cond.notify_all()
 
 
 SPARES = SpareShells()
@@ -418,6 +425,8 @@ def handle(req):
         result = {"error": "%s: %s" % (type(exc).__name__, exc)}
     result["id"] = req.get("id")
     reply(result)
+    if req.get("op") == "sh":
+        SPARES.refill()
 
 
 def main():
@@ -429,6 +438,7 @@ def main():
         except OSError:
             pass
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    threading.Thread(target=SPARES.refill, daemon=True).start()
     reply({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
     for line in sys.stdin.buffer:
         if not line.strip():
