@@ -45,3 +45,11 @@ def test_pack_redacts_secrets_and_reports_the_file(make_repo, counter, cache_dir
     assert "secrets redacted in config/settings.py" in result.ledger.render_tree()
     # the ledger JSON carries no secret either
     assert AWS_ID not in str(result.ledger.to_json())
+    # a warm repack (rendered text from the cache) reports the same redactions
+    warm = pack_repository(root, PackOptions(budget=3000, cache_dir=cache_dir), counter=counter)
+    assert warm.text == text and {e.path: e.redacted for e in warm.ledger.redacted} == redacted
+    # a secret added to the environment later is redacted even though the file did not change
+    monkeypatch.setenv("OTHER_SERVICE_TOKEN", "zz-not-in-any-pattern-123")
+    (root / "app.py").write_text("def main():\n    return 'zz-not-in-any-pattern-123'\n")
+    later = pack_repository(root, PackOptions(budget=3000, cache_dir=cache_dir), counter=counter)
+    assert "zz-not-in-any-pattern-123" not in later.text
