@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -64,9 +63,13 @@ class TauTool:
     timeout: float | None = None
     max_retries = 2
 
-    def __init__(self, env: Any, schema: Mapping[str, Any], kind: str) -> None:
+    def __init__(
+        self, env: Any, schema: Mapping[str, Any], kind: str,
+        log: dict[str, tuple[str, dict[str, Any], ToolReturn]] | None = None,
+    ) -> None:
         function = schema["function"]
         self._env = env
+        self.log = log  # call id -> (name, arguments, raw result), for grading with tau2
         self.name: str = function["name"]
         self.description: str = function.get("description", "")
         self.parameters: dict[str, Any] = normalize_schema(function.get("parameters"))
@@ -74,7 +77,10 @@ class TauTool:
 
     async def invoke(self, arguments: dict[str, Any], ctx: RunContext[Any]) -> ToolReturn:
         """Run the call in the environment; tau2 turns tool exceptions into error results."""
-        return self.call(arguments, ctx.call_id or "call")
+        result = self.call(arguments, ctx.call_id or "call")
+        if self.log is not None:
+            self.log[ctx.call_id] = (self.name, dict(arguments), result)
+        return result
 
     def call(self, arguments: dict[str, Any], call_id: str = "call") -> ToolReturn:
         """The synchronous call, for harnesses without an event loop."""
@@ -136,21 +142,12 @@ class TauDomain:
         return str(env.get_db_hash())
 
     @staticmethod
-    def tools(env: Any) -> list[TauTool]:
+    def tools(env: Any, log: dict[str, tuple[str, dict[str, Any], ToolReturn]] | None = None) -> list[TauTool]:
         """The environment's agent tools, each tagged with tau2's read/write classification."""
-        return [TauTool(env, t.openai_schema, env.tools.tool_type(t.name).name) for t in env.get_tools()]
+        return [TauTool(env, t.openai_schema, env.tools.tool_type(t.name).name, log) for t in env.get_tools()]
 
     @staticmethod
     def write_tools(env: Any) -> frozenset[str]:
         """The tools tau2 itself marks as WRITE."""
         return frozenset(t.name for t in env.get_tools() if env.tools.tool_type(t.name).name == "WRITE")
 
-
-def run_sync(coro: Any) -> Any:
-    """Run a coroutine from synchronous code."""
-    return asyncio.run(coro)
-
-
-def text_of(values: Sequence[Any]) -> str:
-    """Values joined for prose."""
-    return ", ".join(str(v) for v in values)

@@ -140,6 +140,8 @@ async def test_an_instruction_injected_through_a_tool_result_changes_nothing(
         answer("I could not cancel it."),
     ]
     runs, results, engine, _ = await converse(airline, script, [f"I'm {USER}.", "yes"], counter)
+    # The third refusal of the same tool also meets the loop's own retry bound: a clean end either way.
+    assert [r.stop_reason for r in runs] == ["completed", "retries_exhausted"]
     assert "ignore the policy" in results[1].content
     assert results[2].is_error and "not been looked up" in results[2].content
     # Domain rules speak before the confirmation gate: no point asking to confirm the impossible.
