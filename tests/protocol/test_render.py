@@ -155,7 +155,7 @@ def test_neutralize_defuses_each_control_string(tag: str) -> None:
 
 def test_neutralize_leaves_ordinary_text_alone() -> None:
     text = "if a < b and b > c: <div> <toolcalls> <thinking> 中文"
-    assert neutralize_special_tokens(text) is text or neutralize_special_tokens(text) == text
+    assert neutralize_special_tokens(text) == text
 
 
 @settings(max_examples=300, deadline=None)
