@@ -92,6 +92,7 @@ async def measure_ours(runs: int, warm: int, per_box: int) -> dict[str, object]:
                 result = await box.run("echo hi")
                 out["echo"].append(time.perf_counter() - t)  # type: ignore[attr-defined]
                 assert result.stdout == "hi\n", result
+            for _ in range(warm):
                 t = time.perf_counter()
                 result = await box.run_python("print(1)")
                 out["print"].append(time.perf_counter() - t)  # type: ignore[attr-defined]

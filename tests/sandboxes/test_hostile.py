@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import os
+import socket
 import tarfile
 import time
 from pathlib import Path
@@ -70,10 +72,15 @@ async def test_filling_the_disk_stops_at_the_volume_size(box: DockerSandbox) -> 
     await still_usable(box)
 
 
-async def test_no_network_to_the_internet_or_the_host(box: DockerSandbox) -> None:
+async def test_no_network_to_the_internet_or_the_host(box: DockerSandbox, engine: Any) -> None:
+    # The host as containers would reach it (the bridge gateway) and as its own name resolves.
+    bridge = engine.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    gateway = bridge.get("Gateway") or str(ipaddress.ip_network(bridge["Subnet"])[1])
+    host_ip = socket.gethostbyname(socket.gethostname())
+    targets = ("1.1.1.1", gateway, host_ip)
     probe = (
         "import socket\n"
-        "for host in ('1.1.1.1', '172.17.0.1'):\n"
+        f"for host in {targets!r}:\n"
         "    s = socket.socket(); s.settimeout(2)\n"
         "    try:\n"
         "        s.connect((host, 53)); print(host, 'connected')\n"
@@ -82,7 +89,7 @@ async def test_no_network_to_the_internet_or_the_host(box: DockerSandbox) -> Non
     )
     result = await box.run_python(probe)
     assert "connected" not in result.stdout
-    assert result.stdout.count("blocked") == 2
+    assert result.stdout.count("blocked") == 3, result
     interfaces = await box.run("ls /sys/class/net")
     assert interfaces.stdout.split() == ["lo"]
 
