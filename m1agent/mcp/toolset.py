@@ -50,6 +50,7 @@ class _Server:
         self.config = config
         self.stale = True
         self.wire_tools: list[mcp_types.Tool] = []
+        self.built: dict[str, MCPTool] = {}  # by exposed name: schemas normalized once per listing
         self.lock = asyncio.Lock()
         self.connection = MCPConnection(config, on_change=self.invalidate)
 
@@ -71,8 +72,10 @@ class MCPToolset:
         project_dir: str | Path | None = None,
     ) -> None:
         configs = load_config(project_dir=project_dir) if servers is None else configs_from_mapping(servers)
-        self._servers = {config.name: _Server(config) for config in configs if config.enabled}
+        self._configs = [config for config in configs if config.enabled]
+        self._servers = {config.name: _Server(config) for config in self._configs}
         self.failed: dict[str, str] = {}
+        self._users = 0  # how many ``async with`` blocks hold the connections open
         self._names: dict[tuple[str, str], str] = {}
         self._tools: dict[str, MCPTool] = {}
 
@@ -95,14 +98,22 @@ class MCPToolset:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> MCPToolset:
-        await self.connect()
+        # Re-entrant: an agent enters its toolsets for every run; entered once outside the runs,
+        # the servers stay up across them.
+        if self._users == 0:
+            await self.connect()
+        self._users += 1
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        self._users -= 1
+        if self._users == 0:
+            await self.close()
 
     async def connect(self) -> None:
         """Connect every server in parallel; drop (and warn about) those that fail."""
+        self._servers = {config.name: _Server(config) for config in self._configs}
+        self.failed = {}
         servers = list(self._servers.values())
         results = await asyncio.gather(*(s.connection.connect() for s in servers), return_exceptions=True)
         for server, result in zip(servers, results, strict=True):
@@ -135,7 +146,7 @@ class MCPToolset:
                 key = (server.config.name, wire.name)
                 if key in self._names and self._names[key] not in taken:
                     taken.add(self._names[key])
-                    tools[self._names[key]] = MCPTool(self._names[key], wire, server.config, server.connection)
+                    tools[self._names[key]] = self._build(server, self._names[key], wire)
                 else:
                     pending.append((server, wire))
         for server, wire in pending:
@@ -144,9 +155,16 @@ class MCPToolset:
             name = unique_name(wanted, taken | set(self._names.values()))
             self._names[(server.config.name, wire.name)] = name
             taken.add(name)
-            tools[name] = MCPTool(name, wire, server.config, server.connection)
+            tools[name] = self._build(server, name, wire)
         self._tools = tools
         return list(tools.values())
+
+    @staticmethod
+    def _build(server: _Server, name: str, wire: mcp_types.Tool) -> MCPTool:
+        tool = server.built.get(name)
+        if tool is None or tool.original_name != wire.name:
+            tool = server.built[name] = MCPTool(name, wire, server.config, server.connection)
+        return tool
 
     async def _refresh(self, server: _Server) -> None:
         if not server.stale:
@@ -167,6 +185,7 @@ class MCPToolset:
                 logger.warning("mcp server %s: listing tools failed: %s", server.config.name, exc)
                 return
             server.wire_tools = [tool for tool in listed if server.config.tool_allowed(tool.name)]
+            server.built = {}
 
     def resolve(self, name: str) -> tuple[str, str]:
         """The (server, original tool name) behind a prefixed name given by ``list_tools``."""

@@ -126,3 +126,18 @@ async def test_resources_and_prompts_listed_and_attached() -> None:
         prompts = await toolset.list_prompts("notes")
         assert [p.name for p in prompts] == ["greet"]
         assert "Say hello to Ada." in await toolset.get_prompt("notes", "greet", {"name": "Ada"})
+
+
+async def test_toolset_is_reentrant_and_reusable_across_runs() -> None:
+    toolset = MCPToolset({"calc": ours("well_behaved.py")})
+    async with toolset:
+        first = toolset.connection("calc")
+        async with toolset:  # the agent entering it for a run: the same connection
+            assert toolset.connection("calc") is first
+            assert (await toolset.call("calc", "echo", {"text": "run 1"})).content == "run 1"
+        assert first.healthy
+    assert not first.healthy
+    async with toolset:  # entered again later: connected anew, names unchanged
+        assert toolset.connection("calc") is not first
+        assert (await toolset.call("calc", "echo", {"text": "run 2"})).content == "run 2"
+        assert "calc__echo" in {t.name for t in await toolset.list_tools()}
