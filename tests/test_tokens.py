@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from m1agent.protocol import render
+from m1agent.messages import AssistantMessage, ToolResultMessage, ToolSpec, UserMessage
+from m1agent.protocol import render, to_openai_messages, tools_to_openai
+from m1agent.protocol.types import ToolCallPart
 from m1agent.tokens import (
     BEGIN_OF_DOCUMENT_ID,
     ENV_VAR,
@@ -76,6 +78,20 @@ def test_a_rendered_prompt_counts_its_control_tokens_once(counter: BPECounter) -
     assert ids[0] == BEGIN_OF_DOCUMENT_ID
     assert ids.count(200019) == 3 and ids.count(200020) == 2
     assert count_messages(messages, counter=counter) == len(ids)
+
+
+def test_count_messages_takes_typed_history_too(counter: BPECounter) -> None:
+    spec = ToolSpec("read", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}})
+    typed = [
+        UserMessage("Open a.py"),
+        AssistantMessage(thinking="t", tool_calls=(ToolCallPart("read", {"path": "a.py"}, id="call_0_0"),)),
+        ToolResultMessage("call_0_0", "read", "print(1)"),
+    ]
+    expected = counter.count(render(to_openai_messages(typed), tools_to_openai([spec])))
+    assert count_messages(typed, [spec], counter=counter) == expected
+    assert count_messages(to_openai_messages(typed), tools_to_openai([spec]), counter=counter) == expected
+    with pytest.raises(TypeError, match="not a mix"):
+        count_messages([UserMessage("a"), {"role": "user", "content": "b"}], counter=counter)
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,12 +6,15 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from m1agent.tokens.approx import ApproxCounter
 from m1agent.tokens.base import TokenCounter, TokenizerError
 from m1agent.tokens.bpe import MERGES_FILE, BPECounter
 from m1agent.tokens.server import ServerCounter
+
+if TYPE_CHECKING:
+    from m1agent.messages import Message, ToolSpec
 
 log = logging.getLogger("m1agent.tokens")
 
@@ -126,14 +129,28 @@ def load_counter(
 
 
 def count_messages(
-    messages: Sequence[Mapping[str, Any]],
-    tools: Sequence[Mapping[str, Any]] | None = None,
+    messages: Sequence[Mapping[str, Any]] | Sequence[Message],
+    tools: Sequence[Mapping[str, Any]] | Sequence[ToolSpec] | None = None,
     *,
     counter: TokenCounter | None = None,
     add_generation_prompt: bool = True,
 ) -> int:
-    """Tokens in the prompt that ``render`` builds from OpenAI-format ``messages`` and ``tools``."""
+    """Tokens in the prompt that ``render`` builds from ``messages`` and ``tools``.
+
+    Both may be OpenAI-format dicts or the typed history (``m1agent.messages``). Pass ``counter`` when
+    counting often: without it, ``load_counter()`` runs on every call.
+    """
+    from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
     from m1agent.protocol.render import render
 
-    prompt = render(messages, tools, add_generation_prompt=add_generation_prompt)
+    typed = [not isinstance(m, Mapping) for m in messages]
+    if any(typed) and not all(typed):
+        raise TypeError("count_messages takes OpenAI-format dicts or typed messages, not a mix of both")
+    wire_messages: Sequence[Mapping[str, Any]] = (
+        to_openai_messages(cast("Sequence[Message]", messages)) if any(typed) else cast(Any, messages)
+    )
+    wire_tools: Sequence[Mapping[str, Any]] | None = cast(Any, tools)
+    if tools is not None and any(not isinstance(t, Mapping) for t in tools):
+        wire_tools = tools_to_openai(cast("Sequence[ToolSpec]", tools))
+    prompt = render(wire_messages, wire_tools, add_generation_prompt=add_generation_prompt)
     return (counter or load_counter()).count(prompt)
