@@ -65,3 +65,32 @@ def test_bad_packs_give_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "pack.toml").write_text('[[predicates]]\ntools = ["x"]\nfunction = "missing"\n')
     with pytest.raises(PackError, match=r"predicates\.py does not define"):
         load_pack(tmp_path).rules()
+
+
+def test_the_readme_pack_example_works(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("**Writing a pack.**", 1)[1]
+    manifest = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pack.toml").write_text(manifest)
+    (tmp_path / "predicates.py").write_text(
+        "def not_overdue(call, ctx):\n"
+        "    loan = ctx.view.get('loans', call.arguments.get('loan_id'))\n"
+        "    return 'That loan is overdue.' if loan and loan.get('overdue') else None\n"
+    )
+    pack = load_pack(tmp_path)
+    view = DictView({"loans": {"L1": {"member_id": "m1", "overdue": False}, "L2": {"member_id": "m2"}}})
+    engine = pack.build_engine(view=view)
+    history: list = [UserMessage("I'm member m1")]
+    find = ToolCallPart("find_member", {"name": "Ann"}, "c1")
+    assert engine.check_call(find, history).action == "allow"
+    engine.after_call(find, ToolReturn("m1"), history)
+    get = ToolCallPart("get_loan", {"loan_id": "L1"}, "c2")
+    assert engine.check_call(get, history).action == "allow"
+    engine.after_call(get, ToolReturn("{}"), history)
+    history += [AssistantMessage(text="Renew loan L1 for 2 weeks?"), UserMessage("Yes please")]
+    renew = ToolCallPart("renew_loan", {"loan_id": "L1", "weeks": 2}, "c3")
+    assert engine.check_call(renew, history).action == "allow"
+    assert engine.check_call(ToolCallPart("renew_loan", {"loan_id": "L1", "weeks": 9}), history).rule == (
+        "arg_renew_loan_weeks")
+    assert engine.check_call(ToolCallPart("get_loan", {"loan_id": "L2"}), history).rule == "same_user"
+    assert pack.clock is not None and engine.now == pack.clock
