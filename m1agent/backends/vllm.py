@@ -23,6 +23,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
+import openai
+
 from m1agent.backends._assemble import ServerCalls, TurnAssembler
 from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter
 from m1agent.backends._http import RetryPolicy, Timeouts
@@ -37,6 +39,7 @@ ADVICE = (
     "Completions backend (raw /v1/completions with our parser), or use VLLM(..., stream=False)"
 )
 WITHHELD = "server_text_after_bad_call"
+NON_STREAMING_READ = 3600.0
 
 
 @dataclass(slots=True)
@@ -55,7 +58,8 @@ class VLLM(OpenAIProtocolBackend):
 
     ``base_url`` is the OpenAI-style root, e.g. ``http://127.0.0.1:8000/v1``; ``model=None`` asks the
     server. ``stream=False`` makes one non-streamed request per turn (deltas then all arrive at the
-    end) so that tool calls come from vLLM's correct non-streaming parser. ``token_counter`` caps the
+    end, and the read timeout is at least an hour) so that tool calls come from vLLM's correct
+    non-streaming parser. ``token_counter`` caps the
     default ``max_tokens`` by the context window and fills ``usage.thinking_tokens``.
     """
 
@@ -119,7 +123,10 @@ class VLLM(OpenAIProtocolBackend):
             create = self._client.chat.completions.with_streaming_response.create
             chunks = self.stream_payloads(lambda: create(**kwargs))
         else:
-            response = await self.call(lambda: self._client.chat.completions.create(**kwargs))
+            # Nothing arrives until the whole answer is done: up to 80K tokens, so wait far longer.
+            whole = openai.Timeout(connect=self.timeouts.connect, read=max(self.timeouts.read, NON_STREAMING_READ),
+                                   write=self.timeouts.connect, pool=self.timeouts.connect)
+            response = await self.call(lambda: self._client.chat.completions.create(**kwargs, timeout=whole))
             chunks = _single(response.model_dump())
         assembler = run.assembler = TurnAssembler(request.turn_index)
         calls = ServerCalls(request.turn_index, "vLLM's tool_calls", advice=ADVICE)
