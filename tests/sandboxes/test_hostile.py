@@ -139,9 +139,16 @@ async def test_a_hundred_megabytes_of_output(box: DockerSandbox) -> None:
 
 async def test_zombies_are_reaped(box: DockerSandbox) -> None:
     # Orphans whose parent exits without waiting for them land on the container's init, which reaps them.
-    spawn = "import os, time\nfor _ in range(20):\n    if os.fork() == 0:\n        os._exit(0)\ntime.sleep(0.5)"
-    zombies_while_alive = await box.run(f"python3 -c '{spawn}' & sleep 0.3; grep -l '^State:.Z' /proc/*/status | wc -l")
-    assert int(zombies_while_alive.stdout) >= 1
+    spawn = (
+        "import os, time\nfor _ in range(20):\n    if os.fork() == 0:\n        os._exit(0)\n"
+        "time.sleep(0.2)\nopen('forked', 'w').close()\ntime.sleep(30)"
+    )
+    script = (
+        f"python3 -c \"{spawn}\" & until [ -e forked ]; do sleep 0.05; done; "
+        "grep -l '^State:.Z' /proc/*/status 2>/dev/null | wc -l"
+    )
+    zombies_while_alive = await box.run(script, timeout=20)
+    assert int(zombies_while_alive.stdout) >= 1, zombies_while_alive
     await asyncio.sleep(0.5)
     after = await box.run("grep -l '^State:.Z' /proc/*/status 2>/dev/null | wc -l")
     assert int(after.stdout) == 0
