@@ -73,3 +73,14 @@ async def test_serve_over_http(http_server: Any) -> None:
     async with Client(f"http://127.0.0.1:{port}/mcp") as client:
         assert [t.name for t in (await client.list_tools()).tools] == ["shout"]
         assert text(await client.call_tool("shout", {"text": "over http"})) == "OVER HTTP"
+
+
+async def test_serve_the_docker_sandbox_tools() -> None:
+    params = StdioServerParameters(command=SERVE[0], args=[*SERVE[1:], "--sandbox"], env=env(), cwd=str(ROOT))
+    async with Client(params) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"run_python", "run_shell", "write_file", "read_file"} <= names
+        ran = await client.call_tool("run_python", {"code": "print(6 * 7)"})
+        assert not ran.is_error and "42" in text(ran)
+        failed = await client.call_tool("run_shell", {"command": "exit 3"})
+        assert failed.is_error and "exit code: 3" in text(failed)
