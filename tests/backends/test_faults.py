@@ -98,8 +98,8 @@ async def test_reset_mid_stream(pair: Pair, counter: Any) -> None:
             # Chat APIs cannot continue a sampled answer: the error keeps what had arrived.
             with pytest.raises(StreamInterrupted) as caught:
                 await run(backend, ask())
-            assert caught.value.partial_text
-            assert ANSWER.startswith(caught.value.partial_text.split("\n</think>")[0][:20])
+            assert len(caught.value.partial_text) >= 20
+            assert ANSWER.startswith(caught.value.partial_text)
         await backend.aclose()
 
 
