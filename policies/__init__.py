@@ -22,7 +22,7 @@ from m1agent.policies.rules import (
 )
 from m1agent.policies.state import ConversationState
 from m1agent.policies.view import CachedView, DictView, DomainView, EmptyView
-from m1agent.policies.yes import CallableYesDetector, KeywordYesDetector, YesDetector
+from m1agent.policies.yes import CallableYesDetector, ChatYesDetector, KeywordYesDetector, YesDetector
 
 __all__ = [
     "ArgConstraint",
@@ -32,6 +32,7 @@ __all__ = [
     "CachedView",
     "CallLimit",
     "CallableYesDetector",
+    "ChatYesDetector",
     "ConfirmationGate",
     "ConversationState",
     "DictView",

@@ -67,3 +67,56 @@ class CallableYesDetector:
             return bool(self.classify(text))
         except Exception:
             return False
+
+
+class ChatYesDetector:
+    """Asks an OpenAI-compatible chat model whether the reply is an explicit yes.
+
+    The call is synchronous (the engine's checks are), so it holds the event loop for one short
+    generation; answers are cached per message. Anything but an answer starting with "yes" — a "no",
+    an error, a timeout — counts as "not a yes".
+    """
+
+    PROMPT = (
+        "You judge a customer's reply to an agent who asked for confirmation before changing something. "
+        "Answer with one word: yes if the reply explicitly and unconditionally agrees, otherwise no."
+    )
+
+    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._api_key = api_key
+        self.timeout = timeout
+        self._cache: dict[str, bool] = {}
+
+    def __repr__(self) -> str:  # the key never shows
+        return f"ChatYesDetector({self.base_url!r}, {self.model!r})"
+
+    def is_yes(self, text: str) -> bool:
+        """The model's verdict on ``text`` (cached)."""
+        if not isinstance(text, str) or not text.strip():
+            return False
+        if text not in self._cache:
+            self._cache[text] = self._ask(text)
+        return self._cache[text]
+
+    def _ask(self, text: str) -> bool:
+        import httpx
+
+        body = {
+            "model": self.model,
+            "messages": [{"role": "system", "content": self.PROMPT}, {"role": "user", "content": text}],
+            "temperature": 0.0,
+            "max_tokens": 512,
+        }
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        try:
+            response = httpx.post(f"{self.base_url}/chat/completions", json=body, headers=headers,
+                                  timeout=self.timeout)
+            response.raise_for_status()
+            answer = str(response.json()["choices"][0]["message"].get("content") or "")
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+            return False
+        # A reasoning model served without a reasoning parser sends its thinking in the content.
+        answer = answer.rsplit("</think>", 1)[-1]
+        return answer.strip().lower().lstrip("*\"'").startswith("yes")

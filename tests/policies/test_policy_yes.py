@@ -29,3 +29,19 @@ def test_a_classifier_that_fails_counts_as_no() -> None:
 
     assert not CallableYesDetector(broken).is_yes("yes")
     assert CallableYesDetector(lambda text: text == "oui").is_yes("oui")
+
+
+def test_a_chat_model_can_judge_the_yes(counter) -> None:  # type: ignore[no-untyped-def]
+    from m1agent.policies import ChatYesDetector
+
+    from m1agent.testing import VLLMServer
+
+    with VLLMServer(script=["<think>\nAgrees.\n</think>\nYes", "No."], tool_parser=None, counter=counter) as server:
+        detector = ChatYesDetector(server.base_url, server.model, api_key="sk-secret")
+        assert detector.is_yes("Sure thing, book it for me")
+        assert detector.is_yes("Sure thing, book it for me")  # cached: no second request
+        assert not detector.is_yes("hmm, what would that cost")
+        asked = [r.body["messages"][-1]["content"] for r in server.requests if r.body]
+    assert asked == ["Sure thing, book it for me", "hmm, what would that cost"]
+    assert "sk-secret" not in repr(detector)
+    assert not detector.is_yes("yes, after the server is gone")  # unreachable: fail closed
