@@ -198,3 +198,21 @@ def test_truncated_well_formed_output_keeps_only_complete_calls(case: tuple, cut
     turn = check_contract(truncated, list(truncated))
     got = [(c.name, c.arguments) for c in turn.tool_calls]
     assert got == calls[: len(got)]
+
+
+no_space_text = st.lists(
+    st.sampled_from(["a", "x", "<", ">", "/", "<t", "</th", "<tool_ca", "</tool_calls", "<thin", "é"]), max_size=60
+).map("".join).filter(lambda s: not any(tag in s for tag in TAGS))
+
+
+@SETTINGS
+@given(no_space_text, st.lists(st.integers(0, 10**6), max_size=30))
+def test_at_most_a_tag_prefix_is_held_back(text: str, cuts: list[int]) -> None:
+    parser = StreamParser()
+    fed, emitted = 0, 0
+    for chunk in chunked(text, cuts):
+        fed += len(chunk)
+        emitted += sum(len(d.text) for d in parser.feed(chunk) if isinstance(d, TextDelta))
+        assert fed - emitted <= len("</tool_calls>") - 1
+    emitted += sum(len(d.text) for d in parser.flush() if isinstance(d, TextDelta))
+    assert emitted == fed == len(parser.close().text)
