@@ -29,23 +29,28 @@ TURNS = (50, 200)
 HARNESS = r"""
 import asyncio, gc, json, sys, time, tracemalloc
 
-turns, repeats, variant = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+counts, repeats, variant = [int(n) for n in sys.argv[1].split(",")], int(sys.argv[2]), sys.argv[3]
 
 async def measure():
-    await once()  # warm-up
-    times, walls = [], []
-    for _ in range(repeats):
+    for turns in counts:
+        await once(turns)  # warm-up
+    cpu = {n: [] for n in counts}
+    wall = {n: [] for n in counts}
+    for _ in range(repeats):  # interleaved, so that load drifting over time hits every size alike
+        for turns in counts:
+            gc.collect()
+            c, w = time.process_time(), time.perf_counter()
+            await once(turns)
+            cpu[turns].append((time.process_time() - c) / turns * 1e6)
+            wall[turns].append((time.perf_counter() - w) / turns * 1e6)
+    peak = {}
+    for turns in counts:
         gc.collect()
-        cpu, wall = time.process_time(), time.perf_counter()
-        await once()
-        times.append((time.process_time() - cpu) / turns * 1e6)
-        walls.append((time.perf_counter() - wall) / turns * 1e6)
-    gc.collect()
-    tracemalloc.start()
-    await once()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    print(json.dumps({"per_turn_us": times, "wall_us": walls, "peak_kib": peak / 1024}))
+        tracemalloc.start()
+        await once(turns)
+        peak[turns] = tracemalloc.get_traced_memory()[1] / 1024
+        tracemalloc.stop()
+    print(json.dumps({n: {"cpu_us": cpu[n], "wall_us": wall[n], "peak_kib": peak[n]} for n in counts}))
 """
 
 OURS = r"""
@@ -59,13 +64,13 @@ async def echo(x: int) -> str:
     "Echo a number."
     return str(x)
 
-script = [Turn(tool_calls=(ToolCallPart("echo", {"x": i}, f"call_{i}_0"),)) for i in range(turns - 1)]
-script.append(Turn(text="done"))
+scripts = {n: [Turn(tool_calls=(ToolCallPart("echo", {"x": i}, f"call_{i}_0"),)) for i in range(n - 1)]
+           + [Turn(text="done")] for n in counts}
 sessions = tempfile.mkdtemp() if variant == "jsonl" else None
-agent = Agent(Replay.from_turns(script), tools=[echo], limits=Limits(max_turns=None), sessions=sessions)
+agent = Agent(Replay.from_turns([]), tools=[echo], limits=Limits(max_turns=None), sessions=sessions)
 
-async def once():
-    agent.backend = Replay.from_turns(script)
+async def once(turns):
+    agent.backend = Replay.from_turns(scripts[turns])
     result = await agent.run("go")
     assert result.stop_reason == "completed" and len(result.turns) == turns, result
 
@@ -84,10 +89,11 @@ from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessa
 class Scripted(Model):
     def __init__(self):
         self.calls = 0
+        self.turns = 0
 
     async def get_response(self, *args, **kwargs):
         self.calls += 1
-        if self.calls < turns:
+        if self.calls < self.turns:
             output = [ResponseFunctionToolCall(type="function_call", call_id=f"c{self.calls}", name="echo",
                                                arguments=json.dumps({"x": self.calls}), id=f"f{self.calls}",
                                                status="completed")]
@@ -109,8 +115,8 @@ model = Scripted()
 agent = Agent(name="bench", instructions="", tools=[echo], model=model)
 config = RunConfig(tracing_disabled=True)
 
-async def once():
-    model.calls = 0
+async def once(turns):
+    model.calls, model.turns = 0, turns
     result = await Runner.run(agent, "go", max_turns=turns + 5, run_config=config)
     assert result.final_output == "done" and model.calls == turns
 
@@ -123,11 +129,12 @@ from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 calls = 0
+wanted = 0
 
 def scripted(messages, info: AgentInfo) -> ModelResponse:
     global calls
     calls += 1
-    if calls < turns:
+    if calls < wanted:
         return ModelResponse(parts=[ToolCallPart("echo", {"x": calls}, tool_call_id=f"c{calls}")])
     return ModelResponse(parts=[TextPart("done")])
 
@@ -140,9 +147,9 @@ async def echo(x: int) -> str:
 
 limits = UsageLimits(request_limit=None)
 
-async def once():
-    global calls
-    calls = 0
+async def once(turns):
+    global calls, wanted
+    calls, wanted = 0, turns
     result = await agent.run("go", usage_limits=limits)
     assert result.output == "done" and calls == turns
 
@@ -157,16 +164,19 @@ FRAMEWORKS = {
 }
 
 
-def run_one(python: Path, script: str, turns: int, repeats: int, variant: str) -> dict[str, float]:
+def run_framework(python: Path, script: str, repeats: int, variant: str) -> dict[int, dict[str, float]]:
     out = subprocess.run(
-        [str(python), "-c", HARNESS + script, str(turns), str(repeats), variant or "-"],
+        [str(python), "-c", HARNESS + script, ",".join(map(str, TURNS)), str(repeats), variant or "-"],
         capture_output=True, text=True, check=False, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"},
     )
     if out.returncode != 0:
         raise RuntimeError(f"{python} failed:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"median_us": statistics.median(data["per_turn_us"]), "wall_us": statistics.median(data["wall_us"]),
-            "peak_kib": data["peak_kib"]}
+    return {
+        int(n): {"median_us": statistics.median(d["cpu_us"]), "wall_us": statistics.median(d["wall_us"]),
+                 "peak_kib": d["peak_kib"]}
+        for n, d in data.items()
+    }
 
 
 def versions() -> dict[str, str]:
@@ -187,7 +197,7 @@ def main() -> None:
 
     results: dict[str, dict[int, dict[str, float]]] = {}
     for name, (python, script, variant) in FRAMEWORKS.items():
-        results[name] = {n: run_one(python, script, n, args.repeats, variant) for n in TURNS}
+        results[name] = run_framework(python, script, args.repeats, variant)
         row = "  ".join(f"{n} turns: {r['median_us']:9.1f} µs/turn CPU ({r['wall_us']:9.1f} wall), "
                         f"peak {r['peak_kib']:6.0f} KiB"
                         for n, r in results[name].items())
