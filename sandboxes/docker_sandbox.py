@@ -11,10 +11,12 @@ fresh agent while the container and its work volume stay.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import threading
 import time
 import uuid
+import weakref
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,14 @@ class SandboxUnavailable(M1AgentError):
 
 
 _shared_client: Any = None
+_live: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
+
+
+@atexit.register
+def _remove_unclosed() -> None:
+    # A normal exit without close(): clean up now rather than wait for the next process's reaper.
+    for sandbox in list(_live):
+        sandbox._remove_sync()
 
 
 def docker_client() -> Any:
@@ -152,6 +162,7 @@ class DockerSandbox(SandboxFiles):
             except docker.errors.ImageNotFound as exc:
                 raise SandboxUnavailable(f"the sandbox image {cfg.image} is missing") from exc
             self.container = self._client.containers.prepare_model({"Id": created["Id"]})
+            _live.add(self)
             api.start(created["Id"])
             self._spawn_agent()
             if cfg.repo:
@@ -221,6 +232,7 @@ class DockerSandbox(SandboxFiles):
         await asyncio.to_thread(self._remove_sync)
 
     def _remove_sync(self) -> None:
+        _live.discard(self)
         # Either may already be gone (removed by `sandbox prune`, or never created): fine.
         if self.container is not None:
             with contextlib.suppress(Exception):

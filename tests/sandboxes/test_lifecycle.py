@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -95,3 +96,31 @@ async def test_runtime_is_a_setting_and_failures_leave_nothing(engine: Any) -> N
             await broken.start()
         await broken.close()
     assert len(engine.volumes.list(filters={"label": "m1agent.sandbox"})) == before
+
+
+OWNER_SCRIPT = """
+import asyncio, sys, time
+from m1agent.sandboxes import DockerSandbox
+box = DockerSandbox()
+asyncio.run(box.start())
+print(box.name, flush=True)
+if sys.argv[1] == "hang":
+    time.sleep(600)
+"""
+
+
+async def test_owners_that_exit_or_are_killed_leave_nothing_for_long(engine: Any) -> None:
+    # A normal exit without close(): removed at exit.
+    done = subprocess.run([sys.executable, "-c", OWNER_SCRIPT, "exit"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not engine.containers.list(all=True, filters={"name": done.stdout.strip()})
+    # SIGKILL skips every handler: the container stays until a reaper sees its owner is gone.
+    owner = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, "hang"], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    name = (await asyncio.to_thread(owner.stdout.readline)).strip()
+    owner.kill()
+    owner.wait()
+    assert engine.containers.list(all=True, filters={"name": name})
+    await asyncio.to_thread(reap, engine)
+    assert not engine.containers.list(all=True, filters={"name": name})
+    assert not engine.volumes.list(filters={"name": f"{name}-work"})
