@@ -114,11 +114,17 @@ def ensure_tree(name: str, requirement: str) -> Path:
     return target
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) and exit code of one child process."""
+CPU: dict[str, list[float]] = {}
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None, *, label: str = "") -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit code of one child process; its CPU seconds (user + system,
+    which a busy machine inflates far less than wall time) are kept under ``label``."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _pid, status, usage = os.wait4(proc.pid, 0)
+    if label:
+        CPU.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
     return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
@@ -136,12 +142,14 @@ def in_process(tree: Path, work: Path, repeat: int, counter: object) -> tuple[fl
     cold, warm = [], []
     for i in range(repeat):
         opts = PackOptions(query=QUERY, budget=1_000_000, cache_dir=work / f"lib{i}")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         pack_repository(tree, opts, counter=counter)  # type: ignore[arg-type]
         cold.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        CPU.setdefault(f"{tree.name}:m1agent library cold", []).append(time.process_time() - cpu)
+        start, cpu = time.perf_counter(), time.process_time()
         pack_repository(tree, opts, counter=counter)  # type: ignore[arg-type]
         warm.append(time.perf_counter() - start)
+        CPU.setdefault(f"{tree.name}:m1agent library warm", []).append(time.process_time() - cpu)
     return statistics.median(cold), statistics.median(warm)
 
 
@@ -155,14 +163,18 @@ def bench_tree(name: str, tree: Path, peers: dict[str, list[str]], repeat: int, 
         out = work / "ours.txt"
         for i in range(repeat):
             env = dict(os.environ, M1AGENT_CACHE_DIR=str(work / f"cache{i}"))
-            t, rss, code = run_measured(ours_cmd(tree, out, query=QUERY, budget=1_000_000), env)
+            t, rss, code = run_measured(
+                ours_cmd(tree, out, query=QUERY, budget=1_000_000), env, label=f"{name}:m1agent CLI cold"
+            )
             assert code == 0, f"m1agent pack failed on {name}"
             cold_t.append(t)
             cold_rss.append(rss)
         warm_t, warm_rss = [], []
         env = dict(os.environ, M1AGENT_CACHE_DIR=str(work / "cache0"))
         for _ in range(repeat):
-            t, rss, _code = run_measured(ours_cmd(tree, out, query=QUERY, budget=1_000_000), env)
+            t, rss, _code = run_measured(
+                ours_cmd(tree, out, query=QUERY, budget=1_000_000), env, label=f"{name}:m1agent CLI warm"
+            )
             warm_t.append(t)
             warm_rss.append(rss)
         ours_tokens = counter.count(out.read_text())  # type: ignore[attr-defined]
@@ -171,31 +183,36 @@ def bench_tree(name: str, tree: Path, peers: dict[str, list[str]], repeat: int, 
         lib_cold, lib_warm = in_process(tree, work, repeat, counter)
         results["m1agent library cold"] = (lib_cold, 0.0, ours_tokens)
         results["m1agent library warm"] = (lib_warm, 0.0, ours_tokens)
-        t_import, rss_import, _code = run_measured([str(PY), "-c", "import m1agent.cli.pack_cmd"])
+        t_import, rss_import, _code = run_measured(
+            [str(PY), "-c", "import m1agent.cli.pack_cmd"], label=f"{name}:(python + import m1agent)"
+        )
         results["(python + import m1agent)"] = (t_import, rss_import, 0)
         for peer, template in peers.items():
             peer_out = work / f"{peer}.txt"
             times, rsss = [], []
             for _ in range(repeat):
                 cmd = [part.replace("{out}", str(peer_out)).replace("{tree}", str(tree)) for part in template]
-                t, rss, code = run_measured(cmd)
+                t, rss, code = run_measured(cmd, label=f"{name}:{peer}")
                 if code != 0:
                     break
                 times.append(t)
                 rsss.append(rss)
             if not times or not peer_out.exists():
-                rows.append(f"| {name} | {peer} | failed | | | |")
+                rows.append(f"| {name} | {peer} | failed | | | | | |")
                 continue
             tokens = counter.count(peer_out.read_text("utf-8", errors="replace"))  # type: ignore[attr-defined]
             results[peer] = (statistics.median(times), max(rsss), tokens)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     base = results.get("repomix", (0.0, 0.0, 0))[0]
+    base_cpu = statistics.median(CPU.get(f"{name}:repomix", [0.0]))
     for tool, (t, rss, tokens) in results.items():
+        cpu = statistics.median(CPU.get(f"{name}:{tool}", [0.0]))
         ratio = f"{base / t:.1f}×" if base and tool != "repomix" else ("1.0×" if tool == "repomix" else "")
+        cpu_ratio = f"{base_cpu / cpu:.1f}×" if base_cpu and cpu else ""
         rss_text = f"{rss:.0f}" if rss else "(in process)"
         tokens_text = f"{tokens:,}" if tokens else ""
-        rows.append(f"| {name} | {tool} | {t:.2f} | {rss_text} | {tokens_text} | {ratio} |")
+        rows.append(f"| {name} | {tool} | {t:.2f} | {cpu:.2f} | {rss_text} | {tokens_text} | {ratio} | {cpu_ratio} |")
         print(rows[-1], flush=True)
     return rows
 
@@ -260,8 +277,8 @@ def main() -> None:
             f"Machine: {os.cpu_count()} cores, load average at start {load_at_start:.1f} "
             "(other jobs shared the machine: compare ratios within this run, not across runs).",
             "",
-            "| tree | tool | wall s | peak RSS MB | M1 tokens | speed vs repomix |",
-            "|---|---|---|---|---|---|",
+            "| tree | tool | wall s | CPU s | peak RSS MB | M1 tokens | wall: repomix / tool | CPU: repomix / tool |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Retrieval check (requests, 50K budget): the answer file is packed whole for {hits} of {total} questions.",
