@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic
 
@@ -35,7 +35,8 @@ class Agent(Generic[DepsT]):
     around every call. ``approver`` answers approval requests (``bool`` or awaitable ``bool``); without
     one a run that needs approval stops with ``stop_reason="approval_pending"`` and is continued with
     ``resume(session_id, approvals={call_id: True})``. ``sessions`` is a ``SessionStore`` or a directory
-    for JSONL transcripts (in memory when ``None``). ``thinking`` is a ``ThinkingGovernor``.
+    for JSONL transcripts (in memory when ``None``). ``thinking`` is a ``ThinkingGovernor``;
+    ``compactor`` a ``Compactor`` asked before every turn (with ``summarizer`` for its last step).
     """
 
     def __init__(
@@ -52,6 +53,8 @@ class Agent(Generic[DepsT]):
         sessions: SessionStore | str | Path | None = None,
         pricing: PriceTable | None = None,
         thinking: Any = None,
+        compactor: Any = None,
+        summarizer: Callable[[str], Awaitable[str]] | None = None,
         keep_thinking: bool = False,
         max_concurrency: int = 8,
         max_result_chars: int = 20_000,
@@ -72,6 +75,8 @@ class Agent(Generic[DepsT]):
         self.sessions = sessions if isinstance(sessions, SessionStore) else SessionStore(sessions)
         self.pricing = pricing
         self.thinking = thinking
+        self.compactor = compactor
+        self.summarizer = summarizer
         self.keep_thinking = keep_thinking
         self.max_concurrency = max_concurrency
         self.max_result_chars = max_result_chars
@@ -172,7 +177,8 @@ class Agent(Generic[DepsT]):
         config = LoopConfig(
             backend=self.backend, toolbox=toolbox, deps=deps if deps is not None else self.deps,
             policies=self.policies, limits=limits or self.limits, approver=approver or self.approver,
-            pricing=self.pricing, governor=self.thinking, max_tokens=self.max_tokens,
+            pricing=self.pricing, governor=self.thinking, compactor=self.compactor, summarizer=self.summarizer,
+            max_tokens=self.max_tokens,
             temperature=self.temperature, top_p=self.top_p, backend_retries=self.backend_retries,
         )
         loop = Loop(config, state, log, listener)

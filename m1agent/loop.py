@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,8 @@ class LoopConfig:
     approver: Approver | None = None
     pricing: PriceTable | None = None
     governor: Any = None  # m1agent.thinking.ThinkingGovernor
+    compactor: Any = None  # m1agent.context.compaction.Compactor
+    summarizer: Callable[[str], Awaitable[str]] | None = None
     max_tokens: int | None = None
     temperature: float = 1.0
     top_p: float = 0.95
@@ -141,6 +143,10 @@ class Loop:
         st, cfg, gov = self.state, self.cfg, self.cfg.governor
         index = st.next_turn
         specs = await cfg.toolbox.refresh()
+        if cfg.compactor is not None:  # late and lossless first; the event replaces the history
+            compacted = await cfg.compactor.compact(st.history, summarize=cfg.summarizer)
+            if compacted is not None:
+                self.emit(compacted.event())
         messages = await self._messages_to_send()
         self._estimate_prompt(messages)
         request = ModelRequest(
