@@ -47,3 +47,13 @@ async def test_http_server_gone_mid_session_fails_the_call_not_the_agent(http_se
         proc.wait()
         result = await toolset.call("web", "echo", {"text": "y"}, timeout=20)
         assert result.is_error and "MCP tool 'web__echo' failed" in result.content
+
+
+async def test_big_result_over_http_is_received_then_capped(http_server: Any) -> None:
+    port = free_port()
+    http_server([sys.executable, str(SERVERS / "media.py"), "--http", str(port)], port)
+    async with MCPToolset({"web": {"url": f"http://127.0.0.1:{port}/mcp", "maxOutputChars": 2000}}) as toolset:
+        result = await toolset.call("web", "big", {"size": 3_000_000}, timeout=60)
+    assert not result.is_error, result.content
+    assert result.metadata["full_chars"] == 3_000_000
+    assert result.content.startswith("HEAD-MARKER") and result.content.endswith("TAIL-MARK")
