@@ -105,12 +105,14 @@ class SessionLog:
 class SessionStore:
     """Sessions kept under ``root``: ``<root>/<session_id>/transcript.jsonl`` and ``outputs/``.
 
-    With ``root=None`` sessions live in memory, for the life of the store.
+    With ``root=None`` sessions live in memory: the ``keep`` most recent ones, so that a long-lived
+    agent does not grow without bound.
     """
 
-    def __init__(self, root: str | Path | None = None, *, fsync: bool = False) -> None:
+    def __init__(self, root: str | Path | None = None, *, fsync: bool = False, keep: int = 64) -> None:
         self.root = Path(root) if root is not None else None
         self.fsync = fsync
+        self.keep = keep
         self._open: dict[str, SessionLog] = {}
 
     def open(self, session_id: str | None = None) -> SessionLog:
@@ -121,6 +123,8 @@ class SessionStore:
             directory = self.root / session_id if self.root is not None else None
             log = SessionLog(session_id, directory, fsync=self.fsync)
             self._open[session_id] = log
+            while len(self._open) > self.keep:  # a run still writing keeps its own reference to its log
+                self._open.pop(next(iter(self._open)))
         return log
 
     def exists(self, session_id: str) -> bool:

@@ -155,3 +155,11 @@ def test_kill_9_mid_turn_then_resume_reports_the_started_call_and_never_reruns_i
     assert "may or may not have taken effect" in results[1].content and "not run again" in results[1].content
     assert [type(m).__name__ for m in result.messages] == [
         "UserMessage", "AssistantMessage", "ToolResultMessage", "ToolResultMessage", "AssistantMessage"]
+
+
+async def test_memory_sessions_are_bounded_and_disk_sessions_stay() -> None:
+    store = SessionStore(keep=3)
+    agent = Agent(Replay.from_outputs([answer("x")] * 5), sessions=store)
+    ids = [(await agent.run("hi")).session_id for _ in range(5)]
+    assert store.sessions() == sorted(ids[2:])
+    assert not store.exists(ids[0]) and store.exists(ids[4])
