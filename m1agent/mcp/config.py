@@ -40,8 +40,9 @@ class MCPServerConfig:
     """How to reach one MCP server and how to treat its tools.
 
     Tool names in ``allowed_tools``, ``blocked_tools``, ``approval`` and ``tool_timeouts`` are the
-    server's own (not prefixed) and may be glob patterns (``git_*``). ``approval`` is ``True`` for
-    every tool of the server, or the names that need the user's approval before they run.
+    server's own (not prefixed) and may be glob patterns (``git_*``). ``approval`` says which calls
+    wait for the user's approval: ``True`` (all), a list of names, ``"writes"`` (every tool the server
+    does not annotate read-only) or ``"destructive"`` (tools annotated destructive).
     """
 
     name: str
@@ -57,7 +58,7 @@ class MCPServerConfig:
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     allowed_tools: list[str] | None = None
     blocked_tools: list[str] = field(default_factory=list)
-    approval: bool | list[str] = False
+    approval: bool | list[str] | Literal["writes", "destructive"] = False
     tool_timeouts: dict[str, float] = field(default_factory=dict)
     max_retries: int = 2
     max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
@@ -73,6 +74,11 @@ class MCPServerConfig:
             raise MCPConfigError(f"server {self.name!r}: a stdio server needs a 'command'")
         if self.transport != "stdio" and not self.url:
             raise MCPConfigError(f"server {self.name!r}: an {self.transport} server needs a 'url'")
+        if isinstance(self.approval, str) and self.approval not in ("writes", "destructive"):
+            raise MCPConfigError(
+                f"server {self.name!r}: approval must be true/false, a list of tool names, "
+                f"'writes' or 'destructive', not {self.approval!r}"
+            )
         for label, value in (("connect_timeout", self.connect_timeout), ("call_timeout", self.call_timeout)):
             if not value > 0:
                 raise MCPConfigError(f"server {self.name!r}: {label} must be > 0 seconds, not {value!r}")
@@ -98,10 +104,20 @@ class MCPServerConfig:
             return False
         return not _matches(tool_name, self.blocked_tools)
 
-    def needs_approval(self, tool_name: str) -> bool:
-        """Whether calls of this (original) tool name wait for the user's approval."""
+    def needs_approval(self, tool_name: str, annotations: Any = None) -> bool:
+        """Whether calls of this (original) tool name wait for the user's approval.
+
+        ``annotations`` are the tool's MCP annotations (``read_only_hint``, ``destructive_hint``).
+        """
         if isinstance(self.approval, bool):
             return self.approval
+        if self.approval == "writes":
+            return not (annotations is not None and annotations.read_only_hint)
+        if self.approval == "destructive":
+            # The spec's default for a tool that is not read-only is "may be destructive".
+            if annotations is None or annotations.read_only_hint:
+                return annotations is None
+            return annotations.destructive_hint is not False
         return _matches(tool_name, self.approval)
 
     def timeout_for(self, tool_name: str) -> float:

@@ -55,7 +55,7 @@ class MCPTool:
         self.parameters = normalize_schema(self.input_schema)
         self.annotations = wire.annotations
         self.sequential = False
-        self.needs_approval = config.needs_approval(wire.name)
+        self.needs_approval = config.needs_approval(wire.name, wire.annotations)
         self.call_timeout = config.timeout_for(wire.name)
         self.timeout: float | None = self.call_timeout + _LOOP_TIMEOUT_MARGIN
         self.max_retries = config.max_retries

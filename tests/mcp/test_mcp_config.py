@@ -84,3 +84,19 @@ def test_allow_block_approval_and_timeouts_match_globs() -> None:
     assert not config.tool_allowed("rm_rf")
     assert config.needs_approval("git_commit") and not config.needs_approval("git_status")
     assert config.timeout_for("git_log") == 5 and config.timeout_for("git_status") == 60
+
+
+def test_approval_by_annotation() -> None:
+    from mcp.types import ToolAnnotations
+
+    read_only = ToolAnnotations(read_only_hint=True)
+    additive = ToolAnnotations(read_only_hint=False, destructive_hint=False)
+    destructive = ToolAnnotations(read_only_hint=False, destructive_hint=True)
+    writes = MCPServerConfig(name="s", command="x", approval="writes")
+    assert [writes.needs_approval("t", a) for a in (read_only, additive, destructive, None)] == [
+        False, True, True, True]
+    careful = MCPServerConfig(name="s", command="x", approval="destructive")
+    assert [careful.needs_approval("t", a) for a in (read_only, additive, destructive, None)] == [
+        False, False, True, True]
+    with pytest.raises(MCPConfigError, match="approval must be"):
+        MCPServerConfig(name="s", command="x", approval="sometimes")  # type: ignore[arg-type]

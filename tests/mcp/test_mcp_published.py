@@ -45,7 +45,7 @@ async def published(installed: Path, repo: Path, files: Path) -> AsyncIterator[M
     servers = {
         "time": {"command": str(venv / "mcp-server-time"), "args": ["--local-timezone", "UTC"]},
         "git": {"command": str(venv / "mcp-server-git"), "args": ["--repository", str(repo)],
-                "approval": ["git_commit", "git_reset"]},
+                "approval": "writes"},
         "everything": node_server(installed, "server-everything"),
         "fs": node_server(installed, "server-filesystem", str(files)),
     }
@@ -80,7 +80,9 @@ async def test_git_against_a_temporary_repository(published: MCPToolset, repo: P
     log = await published.call("git", "git_log", {"repo_path": str(repo)})
     assert "first commit" in log.content
     tools = {t.name: t for t in await published.list_tools()}
-    assert tools["git__git_commit"].needs_approval is True and tools["git__git_status"].needs_approval is False
+    needing = {name for name, tool in tools.items() if name.startswith("git__") and tool.needs_approval}
+    assert needing == {"git__git_commit", "git__git_add", "git__git_reset", "git__git_create_branch",
+                       "git__git_checkout"}
 
 
 async def test_everything_progress_images_structured_and_resources(published: MCPToolset) -> None:
