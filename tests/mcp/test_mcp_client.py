@@ -68,7 +68,7 @@ async def test_progress_notifications_become_events() -> None:
         ctx: RunContext[None] = RunContext(deps=None, call_id="c1", emit=events.append)
         result = await toolset.call("p", "count", {"steps": 4}, ctx=ctx)
         assert result.content == "counted to 4"
-        for _ in range(50):  # over stdio the last notification may land just after the result
+        for _ in range(500):  # over stdio the last notification may land just after the result
             if len(events) == 4:
                 break
             await asyncio.sleep(0.01)
@@ -82,7 +82,7 @@ async def test_per_call_timeout_cancels_and_the_server_stays_usable() -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         result = await toolset.call("p", "slow", {"seconds": 30}, timeout=0.5)
-        assert loop.time() - started < 5
+        assert loop.time() - started < 10
         assert result.is_error and "within 0.5 s" in result.content and result.metadata["timed_out"]
         again = await toolset.call("p", "slow", {"seconds": 0})
         assert again.content == "slept 0.0"

@@ -12,7 +12,7 @@ from m1agent.mcp import MCPToolset, ServerState
 from m1agent.tool import RunContext
 
 
-async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not await predicate():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -50,7 +50,7 @@ async def test_server_that_never_answers_is_dropped_within_its_timeout(marker: s
     }
     started = time.monotonic()
     async with MCPToolset(servers) as toolset:
-        assert time.monotonic() - started < 8
+        assert time.monotonic() - started < 25  # the 1 s handshake timeout, not the 30 s default
         assert set(toolset.failed) == {"mute", "gone"}
         assert "no answer to the handshake within 1 s" in toolset.failed["mute"]
         assert "command not found: /nonexistent/mcp-server" in toolset.failed["gone"]

@@ -90,7 +90,7 @@ async def test_everything_progress_images_structured_and_resources(published: MC
     ctx: RunContext[None] = RunContext(deps=None, emit=events.append)
     long = await published.call("everything", "trigger-long-running-operation", {"duration": 1, "steps": 4}, ctx=ctx)
     assert not long.is_error
-    for _ in range(50):
+    for _ in range(500):
         if len(events) >= 4:
             break
         await asyncio.sleep(0.02)

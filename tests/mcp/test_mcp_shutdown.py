@@ -25,7 +25,7 @@ sys.exit(0)
 """
 
 
-def wait_gone(marker: str, timeout: float = 5.0) -> list[int]:
+def wait_gone(marker: str, timeout: float = 15.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while (left := processes_with(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
