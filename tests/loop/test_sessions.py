@@ -163,3 +163,40 @@ async def test_memory_sessions_are_bounded_and_disk_sessions_stay() -> None:
     ids = [(await agent.run("hi")).session_id for _ in range(5)]
     assert store.sessions() == sorted(ids[2:])
     assert not store.exists(ids[0]) and store.exists(ids[4])
+
+
+STREAMING_CHILD = """
+import sys
+from m1agent import Agent
+from m1agent.backends import Completions
+
+agent = Agent(Completions(sys.argv[2]), sessions=sys.argv[1])
+agent.run_sync("Tell me a story.", session_id="s4")
+"""
+
+
+def test_kill_9_while_the_model_streams_then_resume_asks_again(tmp_path: Path, counter: object) -> None:
+    from m1agent.testing import VLLMServer
+
+    story = "<think>\n" + "Planning the story. " * 60 + "\n</think>\nOnce upon a time."
+    transcript = tmp_path / "s4" / "transcript.jsonl"
+    with VLLMServer(script=[story, story], counter=counter, chunk_chars=8, chunk_delay=0.02) as server:
+        proc = subprocess.Popen([sys.executable, "-c", STREAMING_CHILD, str(tmp_path), server.base_url],
+                                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not (transcript.exists() and transcript.read_bytes().count(b'"thinking_delta"') >= 3):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        kinds = [json.loads(line)["kind"] for line in transcript.read_bytes().splitlines()]
+        assert kinds[:2] == ["run_started", "turn_started"] and "turn_finished" not in kinds
+
+        from m1agent.backends import Completions
+
+        result = Agent(Completions(server.base_url), sessions=tmp_path).resume_sync("s4")
+        prompts = [b["prompt"] for b in server.bodies]
+    assert result.stop_reason == "completed" and result.output == "Once upon a time."
+    assert prompts[0] == prompts[1]  # the partial answer was not sent back: the same request again
+    assert [type(m).__name__ for m in result.messages] == ["UserMessage", "AssistantMessage"]
