@@ -34,6 +34,7 @@ from .lifecycle import owner_labels, reap_once
 AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text()
 CONTAINER_USER = "65534:65534"  # init and the keep-alive: not the code's uid, so out of its reach
 REPO_MOUNT = "/mnt/repo"
+AGENT_START_TIMEOUT = 30.0
 PY_INTERRUPT_WINDOW = 1.0  # as in agent.py: how long a cell has to stop after KeyboardInterrupt
 
 
@@ -164,7 +165,8 @@ class DockerSandbox(SandboxFiles):
             self.container = self._client.containers.prepare_model({"Id": created["Id"]})
             _live.add(self)
             api.start(created["Id"])
-            self._spawn_agent()
+            # Commands wait for the agent; until then its start overlaps with the caller's own work.
+            self._spawn_agent(wait=False)
             if cfg.repo:
                 self._open_repo_sync(Path(cfg.repo), mounted=cfg.repo_mode == "mount")
         except Exception as exc:
@@ -173,11 +175,12 @@ class DockerSandbox(SandboxFiles):
                 raise
             raise SandboxUnavailable(f"the sandbox container did not start: {exc}") from exc
 
-    def _spawn_agent(self) -> AgentChannel:
+    def _spawn_agent(self, *, wait: bool = True) -> AgentChannel:
+        """Launch the in-container agent; without ``wait``, the first command waits for it instead."""
         api = self._client.api
         exec_id = api.exec_create(
             self.container.id,
-            ["python3", "-c", AGENT_SOURCE],
+            ["python3", "-S", "-c", AGENT_SOURCE],  # -S: the agent needs only the standard library
             stdin=True,
             stdout=True,
             stderr=True,
@@ -186,15 +189,20 @@ class DockerSandbox(SandboxFiles):
             environment=self.config.environment(),
         )["Id"]
         channel = AgentChannel(api.exec_start(exec_id, socket=True))
-        try:
-            channel.ready.result(timeout=30)
-        except (AgentLost, FutureTimeout) as exc:
-            channel.close()
-            raise SandboxUnavailable(
-                f"the sandbox agent did not start in {self.config.image} ({exc}); the image needs python3"
-            ) from exc
         self._channel = channel
+        if wait:
+            try:
+                channel.ready.result(timeout=AGENT_START_TIMEOUT)
+            except (AgentLost, FutureTimeout) as exc:
+                raise self._agent_failed(channel, exc) from exc
         return channel
+
+    def _agent_failed(self, channel: AgentChannel, exc: BaseException) -> SandboxUnavailable:
+        channel.close()
+        self._channel = None
+        return SandboxUnavailable(
+            f"the sandbox agent did not start in {self.config.image} ({exc or 'no answer'}); the image needs python3"
+        )
 
     def _recover(self, stale: AgentChannel | None = None) -> None:
         """Kill every process of the sandbox user, then start a fresh agent.
@@ -259,6 +267,11 @@ class DockerSandbox(SandboxFiles):
             await asyncio.to_thread(self._recover, self._channel)
         channel = self._channel
         assert channel is not None
+        if not channel.ready.done():
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(channel.ready), AGENT_START_TIMEOUT)
+            except (AgentLost, TimeoutError) as exc:
+                raise self._agent_failed(channel, exc) from exc
         request_id, future = channel.request(op, timeout=timeout, cap=self.config.output_limit, **fields)
         try:
             # A Python cell gets its KeyboardInterrupt second before the agent kills it itself.

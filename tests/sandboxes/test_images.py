@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import pytest
-from m1agent.sandboxes import DEFAULT_IMAGE, DockerSandbox, SandboxConfig
+from m1agent.sandboxes import DEFAULT_IMAGE, DockerSandbox, SandboxConfig, SandboxUnavailable
 
 # Like a stock image: runs as root by default, no uid 1000 account, no /work folder.
 PLAIN_DOCKERFILE = f"""
@@ -35,3 +35,22 @@ async def test_a_plain_image_works_with_the_same_guarantees(engine: Any, plain_i
         assert (await box.run("cat x.txt && touch y")).stdout == "data"
         assert (await box.run_python("2 ** 10")).stdout == "1024\n"
         assert (await box.run("touch /etc/evil")).exit_code != 0
+
+
+NO_PYTHON_DOCKERFILE = f"""
+FROM {DEFAULT_IMAGE}
+USER root
+RUN rm -f /usr/bin/python3* /usr/bin/python
+USER 1000:1000
+"""
+NO_PYTHON_TAG = "m1agent-sandbox-test:no-python"
+
+
+async def test_an_image_without_python_gets_a_clear_error(engine: Any) -> None:
+    try:
+        engine.images.get(NO_PYTHON_TAG)
+    except Exception:
+        engine.images.build(fileobj=io.BytesIO(NO_PYTHON_DOCKERFILE.encode()), tag=NO_PYTHON_TAG, rm=True)
+    async with DockerSandbox(SandboxConfig(image=NO_PYTHON_TAG), client=engine) as box:
+        with pytest.raises(SandboxUnavailable, match="needs python3"):
+            await box.run("echo hi")
