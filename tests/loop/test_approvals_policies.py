@@ -121,3 +121,30 @@ async def test_denials_are_bounded() -> None:
     script = [call("pay", to="x", amount=1)] * 10
     result = await Agent(Replay.from_outputs(script), tools=[pay], policies=[DenyAll()]).run("go")
     assert result.stop_reason == "retries_exhausted" and len(result.turns) == 3
+
+
+async def test_a_policy_can_ask_for_approval() -> None:
+    class AskBigOnes:
+        def check_turn(self, turn: Turn, history: Sequence[Message]) -> Sequence[Decision]:
+            return [Decision.allow() for _ in turn.tool_calls]
+
+        def check_call(self, call: ToolCallPart, history: Sequence[Message]) -> Decision:
+            if call.arguments["amount"] > 10:
+                return Decision.ask("large payments need a yes", "big")
+            return Decision.allow()
+
+        def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
+            pass
+
+    asked: list[str] = []
+
+    async def approver(request: ApprovalRequested) -> bool:
+        asked.append(request.reason)
+        return False
+
+    sent.clear()
+    script = [calls(("pay", {"to": "a", "amount": 5}), ("pay", {"to": "b", "amount": 50})), answer("ok")]
+    agent = Agent(Replay.from_outputs(script), tools=[pay], policies=[AskBigOnes()], approver=approver)
+    result = await agent.run("go")
+    assert asked == ["large payments need a yes"] and sent == ["a:5"]
+    assert results(result.messages)[1].content == "[pay] the user did not approve this call"
