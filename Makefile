@@ -22,7 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-demo: setup
+demo: $(STAMP)
+	bash scripts/setup-test-env.sh 10-docker 20-sandbox-image
 	$(BIN)/m1agent demo
 
 bench: $(STAMP)

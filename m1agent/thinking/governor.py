@@ -87,7 +87,9 @@ class ThinkingGovernor:
         if not response.turn.thinking:
             return 0
         if self.counter is None:
-            return len(response.turn.thinking.encode()) // 3 + THINK_TAG_TOKENS
+            from m1agent.tokens import load_counter
+
+            self.counter = load_counter()
         return self.counter.count(response.turn.thinking) + THINK_TAG_TOKENS
 
     def record(self, response: ModelResponse) -> int:
