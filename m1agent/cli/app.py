@@ -23,3 +23,5 @@ from m1agent.cli import sandbox_cmd  # noqa: E402,F401
 from m1agent.cli import mcp_cmd  # noqa: E402,F401
 from m1agent.cli import render_cmd  # noqa: E402,F401
 from m1agent.cli import tokens_cmd  # noqa: E402,F401
+from m1agent.cli import tau_cmd  # noqa: E402,F401
+from m1agent.cli import demo_cmd  # noqa: E402,F401
