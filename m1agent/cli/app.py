@@ -17,11 +17,11 @@ def version() -> None:
 
     typer.echo(__version__)
 
-from m1agent.cli import parse_cmd  # noqa: E402,F401
-from m1agent.cli import pack_cmd  # noqa: E402,F401
-from m1agent.cli import sandbox_cmd  # noqa: E402,F401
-from m1agent.cli import mcp_cmd  # noqa: E402,F401
-from m1agent.cli import render_cmd  # noqa: E402,F401
-from m1agent.cli import tokens_cmd  # noqa: E402,F401
-from m1agent.cli import tau_cmd  # noqa: E402,F401
-from m1agent.cli import demo_cmd  # noqa: E402,F401
+from m1agent.cli import parse_cmd
+from m1agent.cli import pack_cmd
+from m1agent.cli import sandbox_cmd
+from m1agent.cli import mcp_cmd
+from m1agent.cli import render_cmd
+from m1agent.cli import tokens_cmd
+from m1agent.cli import tau_cmd
+from m1agent.cli import demo_cmd
