@@ -424,6 +424,7 @@ def handle(req):
     except BaseException as exc:
         result = {"error": "%s: %s" % (type(exc).__name__, exc)}
     result["id"] = req.get("id")
+    result["ooms"] = oom_kills()  # lets the host tell, if this agent dies later, whether memory did it
     reply(result)
     if req.get("op") == "sh":
         SPARES.refill()
@@ -439,7 +440,7 @@ def main():
             pass
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     threading.Thread(target=SPARES.refill, daemon=True).start()
-    reply({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
+    reply({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0], "ooms": oom_kills()})
     for line in sys.stdin.buffer:
         if not line.strip():
             continue

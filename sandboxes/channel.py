@@ -36,6 +36,7 @@ class AgentChannel:
         self._next_id = 0
         self._closed = False
         self.stderr_tail = b""
+        self.oom_kills_seen = -1  # the container's OOM-kill count in the agent's last message
         self.ready: Future[dict[str, Any]] = Future()
         self._reader = threading.Thread(target=self._read_loop, name="sandbox-agent-reader", daemon=True)
         self._reader.start()
@@ -96,6 +97,8 @@ class AgentChannel:
         self._fail_all("the sandbox agent stopped" + (f": {detail[-500:]}" if detail else ""))
 
     def _dispatch(self, message: dict[str, Any]) -> None:
+        if isinstance(message.get("ooms"), int):
+            self.oom_kills_seen = message["ooms"]
         if message.get("ready"):
             if not self.ready.done():
                 self.ready.set_result(message)

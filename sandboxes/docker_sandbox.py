@@ -322,9 +322,10 @@ class DockerSandbox(SandboxFiles):
 
     def _recover_after_loss(self, stale: AgentChannel) -> bool:
         """Restart the agent after it died; True when the memory limit was what killed it."""
-        before = self._oom_kills()
+        seen = stale.oom_kills_seen
+        oom = seen >= 0 and self._oom_kills() > seen
         self._recover(stale)
-        return before > 0 and self._oom_kills() >= before
+        return oom
 
     def _oom_kills(self) -> int:
         result = self.container.exec_run(

@@ -165,8 +165,10 @@ async def test_a_hung_agent_is_caught_by_the_host_watchdog(box: DockerSandbox) -
 
 async def test_killing_every_process_loses_only_the_session_state(box: DockerSandbox) -> None:
     await box.write_files({"keep.txt": "still here"})
+    assert (await box.run("python3 -c 'bytearray(1 << 30)'")).oom_killed  # an earlier, unrelated OOM kill
     result = await box.run("kill -9 -1")
     assert result.exit_code == 137 and "restarted" in result.note
+    assert not result.oom_killed and "out of memory" not in result.note
     assert await box.read_file("keep.txt") == b"still here"
     await still_usable(box)
 
