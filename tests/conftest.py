@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# Everything that calls load_counter() without a path counts exactly, as a self-hoster's setup would.
+os.environ.setdefault("M1AGENT_TOKENIZER", str(SHARED / "m1-tokenizer"))
 
 
 @pytest.fixture(scope="session")
