@@ -94,15 +94,17 @@ class Pack:
         detector: YesDetector | None = None,
         sinks: Iterable[AuditSink] = (),
         cache_view: bool = True,
+        write_tools: Iterable[str] = (),
     ) -> PolicyEngine:
-        """An engine for one conversation; ``view`` is wrapped in a cache dropped after each write."""
+        """An engine for one conversation; ``view`` is wrapped in a cache dropped after each write.
+        ``write_tools`` adds to the manifest's (e.g. the tools an environment itself marks as writes)."""
         engine_cfg = self.manifest.get("engine", {})
         if view is not None and cache_view and not isinstance(view, CachedView):
             view = CachedView(view)
         return PolicyEngine(
             self.rules(detector),
             view=view,
-            write_tools=self.write_tools,
+            write_tools=self.write_tools | frozenset(write_tools),
             now=self.clock,
             max_consecutive_denials=int(engine_cfg.get("max_consecutive_denials", 5)),
             max_denials=engine_cfg.get("max_denials"),

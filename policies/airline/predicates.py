@@ -34,7 +34,7 @@ def _reservation(call: ToolCallPart, ctx: PolicyContext) -> Mapping[str, Any] | 
 
 def _segments(reservation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     flights = reservation.get("flights")
-    return [f for f in flights if isinstance(f, Mapping)] if isinstance(flights, list) else []
+    return [f for f in flights if isinstance(f, Mapping)] if isinstance(flights, list | tuple) else []
 
 
 def _status(ctx: PolicyContext, flight_number: Any, date: Any) -> str | None:
@@ -147,7 +147,7 @@ def passenger_count_unchanged(call: ToolCallPart, ctx: PolicyContext) -> str | N
     if reservation is None or not isinstance(passengers, list):
         return None
     current = reservation.get("passengers")
-    if isinstance(current, list) and len(current) != len(passengers):
+    if isinstance(current, list | tuple) and len(current) != len(passengers):
         return (
             f"Reservation {reservation.get('reservation_id')} has {len(current)} passengers; the number of "
             "passengers cannot change (not even a human agent can do that)."

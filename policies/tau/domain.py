@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from pydantic import BaseModel
 
 from m1agent.errors import M1AgentError
 from m1agent.messages import ToolSpec
@@ -37,6 +39,58 @@ def import_tau2() -> Any:
     return registry
 
 
+def _frozen(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return RecordView(value)
+    if isinstance(value, dict):
+        return TableView(value)
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+class RecordView(Mapping[str, Any]):
+    """A pydantic record seen as a read-only mapping; nested records, dicts and lists are wrapped
+    lazily (no ``model_dump`` of a whole flight calendar to read one date's status)."""
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self._model).__pydantic_fields__:
+            raise KeyError(key)
+        return _frozen(getattr(self._model, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(type(self._model).__pydantic_fields__)
+
+    def __len__(self) -> int:
+        return len(type(self._model).__pydantic_fields__)
+
+
+class TableView(Mapping[Any, Any]):
+    """A dict seen as a read-only mapping, its values wrapped lazily."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: dict[Any, Any]) -> None:
+        self._table = table
+
+    def __getitem__(self, key: Any) -> Any:
+        return _frozen(dict.__getitem__(self._table, key))
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self._table, key)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(dict.keys(self._table))
+
+    def __len__(self) -> int:
+        return dict.__len__(self._table)
+
+
 class TauView:
     """A read-only view of a tau2 environment's database: ``get("reservations", "ABC123")``."""
 
@@ -44,14 +98,12 @@ class TauView:
         self._env = env
 
     def get(self, collection: str, key: str) -> Mapping[str, Any] | None:
-        """The record as a plain dict (a copy: writing to it changes nothing), or ``None``."""
+        """The record as a read-only mapping over the live record, or ``None``."""
         table = getattr(self._env.tools.db, collection, None)
-        if not isinstance(table, Mapping) or not isinstance(key, str):
+        if not isinstance(table, dict) or not isinstance(key, str) or not dict.__contains__(table, key):
             return None
-        record = table.get(key)
-        if record is None:
-            return None
-        return record.model_dump() if hasattr(record, "model_dump") else dict(record)
+        # dict's own lookup: a journaled table must not hand out a private copy for a mere read.
+        return _frozen(dict.__getitem__(table, key))
 
 
 class TauTool:

@@ -121,7 +121,7 @@ async def run_trial(
     result = TrialResult(str(task.id), trial)
     env = domain.new_env(task)
     executed: dict[str, tuple[str, dict[str, Any], ToolReturn]] = {}
-    engine = (pack or load_pack(domain.name)).build_engine(view=TauView(env))
+    engine = (pack or load_pack(domain.name)).build_engine(view=TauView(env), write_tools=TauDomain.write_tools(env))
     instructions = INSTRUCTIONS.format(policy=env.get_policy())
     agent: Agent[None] = Agent(backend, instructions, TauDomain.tools(env, executed), policies=[engine])
     conversation: list[tuple[str, str]] = [("agent", GREETING)]

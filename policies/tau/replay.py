@@ -154,7 +154,7 @@ class GoldReplay:
         gold = self.gold_hash(task)
         actions = [a for a in task.evaluation_criteria.actions or [] if a.requestor == "assistant"]
         script = self._script(actions)
-        engine = self.pack.build_engine(view=self.view)
+        engine = self.pack.build_engine(view=self.view, write_tools=self.writes)
         turns = [turn for run in script.runs for turn in run]
         agent: Agent[None] = Agent(Replay.from_turns(turns), INSTRUCTIONS, self.tools, policies=[engine],
                       limits=Limits(max_turns=len(turns) + 5))

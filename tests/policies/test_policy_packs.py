@@ -94,3 +94,13 @@ def test_the_readme_pack_example_works(tmp_path: Path) -> None:
         "arg_renew_loan_weeks")
     assert engine.check_call(ToolCallPart("get_loan", {"loan_id": "L2"}), history).rule == "same_user"
     assert pack.clock is not None and engine.now == pack.clock
+
+
+def test_the_airline_manifest_agrees_with_tau2s_own_write_tools() -> None:
+    from m1agent.policies.tau.domain import TauDomain
+
+    for name in ("airline", "retail"):
+        env = TauDomain(name).new_env()
+        assert load_pack(name).write_tools == TauDomain.write_tools(env)
+        engine = load_pack(name).build_engine(write_tools=["extra_tool"])
+        assert "extra_tool" in engine.write_tools
