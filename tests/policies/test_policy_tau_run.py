@@ -9,6 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+import m1agent.cli.tau_cmd  # noqa: F401  (registers the command, whether or not app.py lists it yet)
 from m1agent.cli.app import app
 from m1agent.testing import VLLMServer
 
