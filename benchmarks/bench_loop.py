@@ -232,6 +232,8 @@ def main() -> None:
     lines.append(f"- m1agent at 200 turns costs {ours[200]['median_us'] / ours[50]['median_us']:.2f}× per turn what "
                  "it costs at 50 (target ≤ 1.5×).")
     lines.append("- The JSONL row writes and flushes every event to a transcript on disk, as a resumable run does.")
+    lines.append(f"- Load average when the run ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
+                 "shared the machine; wall times suffer from it far more than CPU times).")
     section = "\n".join(lines) + "\n"
     print()
     print(section)
