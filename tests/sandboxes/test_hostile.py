@@ -24,14 +24,13 @@ async def still_usable(box: DockerSandbox) -> None:
 
 async def test_fork_bomb_is_contained_and_others_are_unharmed(box: DockerSandbox, engine: Any) -> None:
     async with DockerSandbox(client=engine) as neighbour:
-        bomb = asyncio.create_task(box.run(":(){ :|:& };:", timeout=3))
-        await asyncio.sleep(1)
+        bomb = asyncio.create_task(box.run(":(){ :|:& };: ; sleep 30", timeout=3))
+        await asyncio.sleep(1.5)
         calm = await neighbour.run("echo fine", timeout=10)
         result = await bomb
     assert calm.stdout == "fine\n"
-    # The shell itself returns at once; the bomb's processes hit the pids limit and die with its group.
-    assert result.timed_out or "fork" in result.stderr
-    assert result.duration < 3 + 1
+    # The bomb runs into the pids limit, the timeout kills its whole process group.
+    assert result.timed_out and result.duration < 5, result
     await still_usable(box)
     await asyncio.sleep(0.5)
     count = await box.run("ls -d /proc/[0-9]* | wc -l")
