@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from policy_shop import Conversation, shop_engine
+
+# The helper module beside this file must import under any import mode (importlib included).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from policy_shop import Conversation, shop_engine  # noqa: E402
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from __future__ import annotations
 import pytest
 from m1agent.policies.tau.replay import GoldReplay, ReplayReport
 
+# Replaying every task takes about a minute per domain on an idle 2-core machine; more when it is busy.
+pytestmark = pytest.mark.timeout(1200)
+
 # Gold actions that break the policy (out-of-policy cancellations; exchanges for the identical item).
 POLICY_BREAKING = {"airline": ["7", "9", "37"], "retail": ["18", "91", "107"]}
 

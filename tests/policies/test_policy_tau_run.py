@@ -61,3 +61,11 @@ def test_tau_run_needs_a_user_model() -> None:
     assert outcome.exit_code == 2 and "--user-base-url is required" in outcome.output
     outcome = CliRunner().invoke(app, ["tau", "run", "--domain", "telecom", "--user-base-url", "x"])
     assert outcome.exit_code == 2 and "unknown domain" in outcome.output
+
+
+def test_tau_replay_command_reports_each_task() -> None:
+    outcome = CliRunner().invoke(app, ["tau", "replay", "--domain", "retail", "--tasks", "17,18"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "task 17: match" in outcome.output
+    assert "task 18: MISMATCH (exchange_delivered_order_items denied by item_change_allowed)" in outcome.output
+    assert "retail: 1/2 DB matches; gold actions denied in tasks 18" in outcome.output
