@@ -9,7 +9,7 @@ import pytest
 
 # The helper module beside this file must import under any import mode (importlib included).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from policy_shop import Conversation, shop_engine  # noqa: E402
+from policy_shop import Conversation, shop_engine
 
 
 @pytest.fixture
