@@ -18,12 +18,20 @@ def coding_policy(
     allow_paths: Sequence[str] = (),
     deny_paths: Sequence[str] = (),
     read_tools: Iterable[str] = (),
+    prefix: str = "",
     sinks: Iterable[AuditSink] = (),
 ) -> PolicyEngine:
     """The coding pack's engine, with the user's configuration added to the pack's own rules
-    (extra deny rules add to the pack's; extra allow rules add to its allow lists)."""
+    (extra deny rules add to the pack's; extra allow rules add to its allow lists). ``prefix`` is the
+    one the sandbox tools were given (``sandbox_tools(sandbox, prefix=...)``)."""
     pack = load_pack("coding")
     manifest = pack.manifest
+    if prefix:
+        for key in ("read_tools", "write_tools"):
+            manifest[key] = [prefix + name for name in manifest.get(key, ())]
+        for section in ("paths", "commands"):
+            args = manifest.get(section, {}).get("args", {})
+            manifest[section]["args"] = {prefix + name: value for name, value in args.items()}
     if mode is not None:
         manifest["mode"] = mode
     manifest["read_tools"] = [*manifest.get("read_tools", ()), *read_tools]

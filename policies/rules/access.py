@@ -44,11 +44,15 @@ class ModeGate(Rule):
         return Decision.ask(f"`{call.name}` changes files or runs a command", self.name)
 
 
-def normalize_path(path: str) -> str | None:
-    """A workspace-relative POSIX path, or ``None`` if it leaves the workspace."""
+def normalize_path(path: str, roots: Sequence[str] = ("/work", "/workspace")) -> str | None:
+    """A workspace-relative POSIX path, or ``None`` if it leaves the workspace (absolute paths count
+    as inside only under one of ``roots``, the sandbox's work folder)."""
     cleaned = posixpath.normpath(path.replace("\\", "/"))
-    if cleaned.startswith("/workspace/"):
-        cleaned = cleaned[len("/workspace/") :]
+    for root in roots:
+        if cleaned == root:
+            cleaned = "."
+        elif cleaned.startswith(root + "/"):
+            cleaned = cleaned[len(root) + 1 :]
     if cleaned.startswith("/") or cleaned == ".." or cleaned.startswith("../"):
         return None
     return "." if cleaned in ("", ".") else cleaned

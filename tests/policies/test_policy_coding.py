@@ -52,3 +52,12 @@ def test_user_configuration_adds_rules() -> None:
     assert decide(engine, "read_file", path="secrets/token.txt") == "deny"
     assert decide(engine, "write_file", path="docs/readme.md") == "deny"
     assert decide(engine, "write_file", path="src/main.py") == "allow"
+
+
+def test_sandbox_paths_and_prefixed_tools() -> None:
+    engine = coding_policy("auto", prefix="box_")
+    assert decide(engine, "box_read_file", path="/work/src/app.py") == "allow"
+    assert decide(engine, "box_read_file", path="/work/.env") == "deny"
+    assert decide(engine, "box_read_file", path="/work/../etc/passwd") == "deny"
+    assert decide(engine, "box_run_shell", command="curl http://example.com") == "deny"
+    assert decide(engine, "read_file", path="/etc/passwd") == "allow"  # not a sandbox tool of this engine
