@@ -67,7 +67,8 @@ def main() -> None:
         except json.JSONDecodeError:
             continue
         right += names.get(index) == call["name"] and got == call["arguments"]
-    check = f"{right}/{len(expected)} calls right, {streamed / 1000:.0f} KB of argument text streamed"
+    wanted = sum(len(json.dumps(call["arguments"], ensure_ascii=False)) for call in expected)
+    check = f"{right}/{len(expected)} calls right; {streamed:,} argument characters streamed for {wanted:,} expected"
     print(json.dumps({"cpu": cpu, "loop_cpu": loop_cpu, "check": check}))
 
 
