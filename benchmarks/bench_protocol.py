@@ -190,7 +190,8 @@ def _write_results(rows, ratio, how_counted, peer_rows, peer_note, repeats, peer
         "",
         f"`benchmarks/bench_protocol.py` on {platform.python_implementation()} {platform.python_version()}, "
         f"{_cpus()} CPUs; token boundaries: {how_counted}; medians of {repeats} runs (peers: {peer_repeats}); "
-        "CPU time (`time.process_time`).",
+        "CPU time (`time.process_time`). Thinking is English prose; the calls' arguments are paths, a regex "
+        "and, in the 20 KB one, Python source whose strings contain `}`, `<` and `</tool_calls>`.",
         "",
         "| output | chunks | MB | stream CPU s | µs/token | MB/s | whole `parse` ms |",
         "|---|---|---|---|---|---|---|",
