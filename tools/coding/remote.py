@@ -1,0 +1,190 @@
+"""File operations run inside the sandbox, one request per process: ``python3 -S -c SOURCE``.
+
+The request is one JSON object on stdin, the reply one JSON object on stdout. Each request names
+the repository ``root``; every path is checked there, in the same process that then uses it, so a
+symlink cannot lead an operation outside the repository. Kept to the standard library and to
+Python 3.6 syntax: any image with ``python3`` runs it.
+"""
+# ruff: noqa: UP031, B904  (old-Python syntax on purpose: this runs on the image's python3)
+
+import fnmatch
+import json
+import os
+import re
+import sys
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".pytest_cache"}
+
+
+class Refused(Exception):
+    pass
+
+
+def confine(root, path, must_exist=True):
+    """(absolute real path, path relative to root) or ``Refused`` with the reason."""
+    real_root = os.path.realpath(root)
+    if not isinstance(path, str) or "\x00" in path:
+        raise Refused("the path must be a string without NUL bytes")
+    text = path.strip() or "."
+    if os.path.isabs(text):
+        normalized = os.path.normpath(text)
+        if normalized != root and not normalized.startswith(root.rstrip("/") + "/"):
+            raise Refused("%s is outside the repository; use a path relative to its root" % path)
+        text = os.path.relpath(normalized, root)
+    if ".." in text.replace("\\", "/").split("/"):
+        raise Refused("%s contains '..'; use a path inside the repository, relative to its root" % path)
+    real = os.path.realpath(os.path.join(real_root, text))
+    if real != real_root and not real.startswith(real_root + "/"):
+        raise Refused("%s leads outside the repository through a symbolic link" % path)
+    if must_exist and not os.path.lexists(real):
+        raise Refused("%s does not exist" % path)
+    return real, os.path.relpath(real, real_root)
+
+
+def is_binary(head):
+    return b"\x00" in head
+
+
+def walk(base, real_root):
+    """Files under ``base`` (relative to the root), skipping tool folders and escaping links."""
+    for current, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            full = os.path.join(current, name)
+            real = os.path.realpath(full)
+            if real.startswith(real_root + "/") and os.path.isfile(real):
+                yield os.path.relpath(full, real_root)
+
+
+def op_stat(req):
+    real, rel = confine(req["root"], req["path"], must_exist=False)
+    kind = "missing"
+    if os.path.isdir(real):
+        kind = "dir"
+    elif os.path.isfile(real):
+        kind = "file"
+    elif os.path.lexists(real):
+        kind = "other"
+    return {"path": rel, "kind": kind}
+
+
+def op_write(req):
+    real, rel = confine(req["root"], req["path"], must_exist=False)
+    if os.path.isdir(real):
+        raise Refused("%s is a folder" % req["path"])
+    existed = os.path.exists(real)
+    if req.get("create_only") and existed:
+        raise Refused("%s already exists; edit it, or pass overwrite=true to replace it" % req["path"])
+    os.makedirs(os.path.dirname(real), exist_ok=True)
+    mode = os.stat(real).st_mode & 0o7777 if existed else 0o644
+    tmp = real + ".m1agent-tmp"
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(req["content"])
+    os.chmod(tmp, mode)
+    os.replace(tmp, real)
+    return {"path": rel, "created": not existed, "bytes": len(req["content"].encode("utf-8"))}
+
+
+def op_delete(req):
+    real, rel = confine(req["root"], req["path"])
+    if real == os.path.realpath(req["root"]):
+        raise Refused("refusing to delete the repository itself")
+    if os.path.isdir(real) and not os.path.islink(real):
+        if os.listdir(real):
+            raise Refused("%s is a folder that is not empty; delete its files first" % req["path"])
+        os.rmdir(real)
+    else:
+        os.remove(real)
+    return {"path": rel}
+
+
+def op_list(req):
+    real, rel = confine(req["root"], req.get("path") or ".")
+    if not os.path.isdir(real):
+        raise Refused("%s is not a folder" % req["path"])
+    depth, limit, entries = int(req.get("depth", 2)), int(req.get("limit", 1000)), []
+    for current, dirs, files in os.walk(real):
+        level = 0 if current == real else os.path.relpath(current, real).count("/") + 1
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        if level >= depth:
+            dirs[:] = []
+        for name in dirs:
+            entries.append([os.path.relpath(os.path.join(current, name), real) + "/", -1])
+        for name in sorted(files):
+            full = os.path.join(current, name)
+            size = os.lstat(full).st_size
+            entries.append([os.path.relpath(full, real), size])
+        if len(entries) > limit:
+            break
+    entries.sort()
+    return {"path": rel, "entries": entries[:limit], "more": len(entries) > limit}
+
+
+def op_glob(req):
+    real, _ = confine(req["root"], req.get("path") or ".")
+    real_root = os.path.realpath(req["root"])
+    pattern, limit, found = req["pattern"], int(req.get("limit", 500)), []
+    below = os.path.relpath(real, real_root)
+    for rel in walk(real, real_root):
+        inner = rel if below == "." else rel[len(below) + 1 :]
+        if glob_match(inner, pattern):
+            found.append(rel)
+            if len(found) > limit:
+                break
+    return {"files": found[:limit], "more": len(found) > limit}
+
+
+def glob_match(rel, pattern):
+    """``**`` crosses folders; a pattern without a slash matches the file name anywhere."""
+    if "/" not in pattern:
+        return fnmatch.fnmatchcase(os.path.basename(rel), pattern)
+    regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*\*", ".*")
+    regex = regex.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return re.fullmatch(regex, rel) is not None
+
+
+def op_grep(req):
+    real, _ = confine(req["root"], req.get("path") or ".")
+    real_root = os.path.realpath(req["root"])
+    try:
+        regex = re.compile(req["pattern"], re.IGNORECASE if req.get("ignore_case") else 0)
+    except re.error as exc:
+        raise Refused("the pattern is not a valid regular expression: %s" % exc)
+    glob, limit, width = req.get("glob") or "", int(req.get("limit", 200)), int(req.get("width", 240))
+    matches, files_seen = [], 0
+    paths = [os.path.relpath(real, real_root)] if os.path.isfile(real) else walk(real, real_root)
+    for rel in paths:
+        if glob and not glob_match(rel, glob):
+            continue
+        try:
+            with open(os.path.join(real_root, rel), "rb") as handle:
+                data = handle.read(8 * 1024 * 1024)
+        except OSError:
+            continue
+        if is_binary(data[:8192]):
+            continue
+        files_seen += 1
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            if regex.search(line):
+                matches.append([rel, number, line[:width]])
+                if len(matches) > limit:
+                    return {"matches": matches[:limit], "more": True, "files": files_seen}
+    return {"matches": matches, "more": False, "files": files_seen}
+
+
+OPS = {"stat": op_stat, "write": op_write, "delete": op_delete, "list": op_list, "glob": op_glob, "grep": op_grep}
+
+
+def main():
+    request = json.loads(sys.stdin.read())
+    try:
+        reply = OPS[request["op"]](request)
+    except Refused as exc:
+        reply = {"error": str(exc)}
+    except OSError as exc:
+        reply = {"error": "%s: %s" % (exc.strerror or type(exc).__name__, request.get("path", ""))}
+    sys.stdout.write(json.dumps(reply))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""``SandboxRepo``: the sandbox's working copy of a repository, with every path confined to its root.
+
+Listing, searching, writing and deleting run ``remote.py`` inside the sandbox (one process per
+request, path checks and the operation in the same process, so a symlink cannot lead outside the
+root). Reading goes through the sandbox's file API after that check, so large files are whole.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from m1agent.errors import M1AgentError
+from m1agent.sandbox import Sandbox
+
+REMOTE_SOURCE = (Path(__file__).parent / "remote.py").read_text()
+_COMMAND = f"python3 -S -c {shlex.quote(REMOTE_SOURCE)}"
+
+
+class RepoPathError(M1AgentError):
+    """A path outside the repository, missing, or of the wrong kind; the message says which."""
+
+
+@dataclass(slots=True)
+class SandboxRepo:
+    """A repository inside a sandbox: ``root`` is its absolute path there, ``workdir`` the sandbox's
+    work dir (the base of ``Sandbox.read_file`` paths). Defaults match ``DockerSandbox.open_repo``.
+
+    ``write_guard`` sees each root-relative path before a write or delete and returns a reason to
+    refuse it, or ``None`` (the configured deny rules, for paths a policy cannot see, as in a patch).
+    """
+
+    sandbox: Sandbox
+    root: str = "/work/repo"
+    workdir: str = "/work"
+    write_guard: Callable[[str], str | None] | None = None
+    python_ready: bool = False  # the Python interpreter has moved to ``root``
+
+    def check_write(self, path: str) -> None:
+        """``RepoPathError`` when the guard refuses ``path``."""
+        reason = self.write_guard(path) if self.write_guard is not None else None
+        if reason:
+            raise RepoPathError(reason)
+
+    async def call(self, op: str, **fields: Any) -> dict[str, Any]:
+        """Run one request in the sandbox; ``RepoPathError`` when it is refused."""
+        request = json.dumps({"op": op, "root": self.root, **fields})
+        result = await self.sandbox.run(_COMMAND, timeout=60, stdin=request)
+        if result.exit_code != 0 or result.truncated:
+            detail = (result.stderr or result.note or result.stdout).strip()[-400:]
+            raise M1AgentError(f"the sandbox could not do {op} (exit {result.exit_code}): {detail}")
+        reply: dict[str, Any] = json.loads(result.stdout)
+        if "error" in reply:
+            raise RepoPathError(reply["error"])
+        return reply
+
+    async def stat(self, path: str) -> tuple[str, str]:
+        """(path relative to the root, ``file``/``dir``/``missing``/``other``)."""
+        reply = await self.call("stat", path=path)
+        return reply["path"], reply["kind"]
+
+    def _for_sandbox(self, relative: str) -> str:
+        """A root-relative path as the sandbox's file API wants it (relative to the work dir)."""
+        full = posixpath.normpath(posixpath.join(self.root, relative))
+        base = self.workdir.rstrip("/")
+        return full[len(base) + 1 :] if full.startswith(base + "/") else full
+
+    async def read_bytes(self, path: str) -> tuple[str, bytes]:
+        """(root-relative path, content) of a regular file."""
+        relative, kind = await self.stat(path)
+        if kind == "missing":
+            raise RepoPathError(f"{path} does not exist", hint="list the folder or search for the file")
+        if kind != "file":
+            raise RepoPathError(f"{path} is {'a folder' if kind == 'dir' else 'not a regular file'}")
+        return relative, await self.sandbox.read_file(self._for_sandbox(relative))
+
+    async def read_text(self, path: str) -> tuple[str, str]:
+        """(root-relative path, text); ``RepoPathError`` for a binary file."""
+        relative, data = await self.read_bytes(path)
+        if b"\x00" in data[:8192]:
+            raise RepoPathError(f"{path} is a binary file of {len(data)} bytes", hint="inspect it with run_shell")
+        return relative, data.decode("utf-8", "replace")
+
+    async def write_text(self, path: str, content: str, *, create_only: bool = False) -> dict[str, Any]:
+        """Write atomically (parents made, mode kept); returns ``path``, ``created``, ``bytes``."""
+        self.check_write(path)
+        return await self.call("write", path=path, content=content, create_only=create_only)
+
+    async def delete(self, path: str) -> str:
+        """Delete a file, a link, or an empty folder; returns the root-relative path."""
+        self.check_write(path)
+        reply = await self.call("delete", path=path)
+        return str(reply["path"])
+
+    async def list(self, path: str = ".", depth: int = 2, limit: int = 1000) -> dict[str, Any]:
+        """``entries`` as [relative name (folders end in /), size or -1], and ``more``."""
+        return await self.call("list", path=path, depth=depth, limit=limit)
+
+    async def glob(self, pattern: str, path: str = ".", limit: int = 500) -> dict[str, Any]:
+        """``files`` matching ``pattern`` (``**`` crosses folders), and ``more``."""
+        return await self.call("glob", pattern=pattern, path=path, limit=limit)
+
+    async def grep(
+        self, pattern: str, path: str = ".", *, glob: str = "", ignore_case: bool = False, limit: int = 200
+    ) -> dict[str, Any]:
+        """``matches`` as [path, line number, line] for a Python regex, ``more`` and ``files`` searched."""
+        return await self.call("grep", pattern=pattern, path=path, glob=glob, ignore_case=ignore_case, limit=limit)
