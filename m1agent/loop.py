@@ -86,6 +86,7 @@ class Loop:
         """Run until an answer, a limit, a pending approval or cancellation; always return a result."""
         stop: Stop
         started = time.monotonic()
+        self._event_loop = asyncio.get_running_loop()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for toolset in self.cfg.toolbox.toolsets:
@@ -297,8 +298,22 @@ class Loop:
         return RunContext(
             deps=self.cfg.deps, run_id=st.run_id, session_id=self.log.session_id, turn_index=turn_index,
             call_id=call.id, tool_name=call.name, retry=st.tool_failures.get(call.name, 0),
-            emit=self.listener or (lambda _event: None),
+            emit=self._tool_emit,
         )
+
+    def _tool_emit(self, event: Any) -> None:
+        """What a tool reports through ``ctx.emit``: passed to the listener (not the transcript), from
+        any thread, since sync tools run in worker threads."""
+        if self.listener is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is self._event_loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self.listener(event)
+        else:
+            self._event_loop.call_soon_threadsafe(self.listener, event)
 
     def _policy_end(self) -> Stop | None:
         end = self.gate.run_end()

@@ -7,7 +7,7 @@ import time
 
 from loop_helpers import answer, call, calls
 
-from m1agent import Agent, tool
+from m1agent import Agent, RunContext, tool
 from m1agent.backends.replay import Replay
 from m1agent.messages import ToolResultMessage
 
@@ -87,3 +87,18 @@ async def test_big_output_is_capped_head_and_tail_and_read_back_by_id(tmp_path: 
     assert f"continue at offset {1_700}" in second.content
     saved = next(iter((tmp_path / result.session_id / "outputs").glob("*.txt")))  # type: ignore[operator]
     assert saved.read_text() == full
+
+
+async def test_tools_report_progress_through_the_context_from_any_thread() -> None:
+    @tool
+    def crunch(ctx: RunContext[None], n: int) -> str:
+        """Runs in a worker thread and reports progress."""
+        for i in range(n):
+            ctx.emit({"progress": i, "of": n, "call": ctx.call_id})
+        return "crunched"
+
+    agent = Agent(Replay.from_outputs([call("crunch", n=3), answer("ok")]), tools=[crunch])
+    seen = [e async for e in agent.stream("go")]
+    progress = [e for e in seen if isinstance(e, dict)]
+    assert progress == [{"progress": i, "of": 3, "call": "call_0_0"} for i in range(3)]
+    assert seen[-1].kind == "run_finished"
