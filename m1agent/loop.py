@@ -34,7 +34,7 @@ from m1agent.policy import Policy
 from m1agent.pricing import PriceTable
 from m1agent.protocol.types import ToolCallPart
 from m1agent.result import RunResult
-from m1agent.session import SessionLog, SessionState
+from m1agent.session import SessionLog, SessionState, failure_key
 from m1agent.tool import RunContext
 from m1agent.toolbox import RETRY_STATUSES, CallOutcome, Toolbox
 
@@ -290,7 +290,7 @@ class Loop:
         if outcome.status in RETRY_STATUSES:
             tool = self.cfg.toolbox.get(call.name)
             limit = tool.max_retries if tool is not None else self.cfg.limits.max_format_retries
-            failures = self.state.tool_failures.get(outcome.name, 0)
+            failures = self.state.tool_failures.get(failure_key(outcome.name, outcome.status), 0)
             self.emit(RetryFeedback(turn_index, outcome.name, outcome.status, failures, limit))
 
     def _context(self, turn_index: int, call: ToolCallPart) -> RunContext[Any]:

@@ -42,6 +42,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+UNKNOWN_TOOLS = "<unknown tools>"
+
+
+def failure_key(name: str, status: str) -> str:
+    """Whose retry count a failed call adds to: its tool's, or one shared by all made-up names."""
+    return UNKNOWN_TOOLS if status == "unknown_tool" else name
+
+
 # --- storage ----------------------------------------------------------------------------------
 
 
@@ -261,10 +269,12 @@ class SessionState:
         self.results[e.call_id] = e
         self.started.discard(e.call_id)
         self.approvals.pop(e.call_id, None)
+        key = failure_key(e.name, e.status)
         if e.status in RETRY_STATUSES:
-            self.tool_failures[e.name] = self.tool_failures.get(e.name, 0) + 1
-        elif e.status == "ok":
-            self.tool_failures[e.name] = 0
+            self.tool_failures[key] = self.tool_failures.get(key, 0) + 1
+        elif e.status == "ok":  # back on track: this tool's count, and that of made-up names, start over
+            self.tool_failures[key] = 0
+            self.tool_failures.pop(UNKNOWN_TOOLS, None)
         if self.open_calls and not self.unresolved_calls:
             outcomes = [self.results[c.id] for c in self.open_calls]
             for r in outcomes:
@@ -314,4 +324,4 @@ _HANDLERS: dict[type, Callable[[SessionState, Any], None]] = {
     RunFinished: SessionState._run_finished,
 }
 
-__all__ = ["TRANSCRIPT", "SessionLog", "SessionState", "SessionStore", "new_id"]
+__all__ = ["TRANSCRIPT", "UNKNOWN_TOOLS", "SessionLog", "SessionState", "SessionStore", "failure_key", "new_id"]

@@ -100,3 +100,10 @@ async def test_model_retry_and_an_error_are_never_hidden_by_capping() -> None:
     assert second.content.endswith("REAL CAUSE") and len(second.content) < 2_300
     finished = [e for e in result.turns]
     assert len(finished) == 3
+
+
+async def test_made_up_tool_names_share_one_bound() -> None:
+    script = [call(f"invented_{i}") for i in range(10)]
+    result = await Agent(Replay.from_outputs(script), tools=[add], limits=Limits(max_format_retries=3)).run("go")
+    assert result.stop_reason == "retries_exhausted" and len(result.turns) == 4
+    assert "<unknown tools> failed 4 times" in result.error
