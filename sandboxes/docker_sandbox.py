@@ -372,9 +372,25 @@ class DockerSandbox(SandboxFiles):
     def _repo_changes_sync(self) -> RepoChanges:
         if self._snapshot is None:
             raise M1AgentError("no repository was opened in this sandbox", hint="call open_repo first")
+        return compare(self._snapshot, self._repo_files_sync())
+
+    def _repo_files_sync(self) -> dict[str, bytes]:
         cfg = self.config
         stream, _ = self.container.get_archive(f"{cfg.workdir}/{cfg.repo_dest}")
         current = archive_files(read_capped(stream, cfg.max_copy_bytes), strip_first=True)
         excluded = set(cfg.repo_exclude)
-        current = {p: d for p, d in current.items() if not excluded.intersection(p.split("/"))}
-        return compare(self._snapshot, current)
+        return {p: d for p, d in current.items() if not excluded.intersection(p.split("/"))}
+
+    async def repo_files(self) -> dict[str, bytes]:
+        """The sandbox's copy of the repository as it is now (relative path -> content)."""
+        return await asyncio.to_thread(self._repo_files_sync)
+
+    @property
+    def repo_baseline(self) -> dict[str, bytes] | None:
+        """What ``repo_changes`` compares against: the checkout as copied in, until changes are
+        applied to it (then the caller sets the copy's state as the new baseline)."""
+        return self._snapshot
+
+    @repo_baseline.setter
+    def repo_baseline(self, files: dict[str, bytes]) -> None:
+        self._snapshot = dict(files)

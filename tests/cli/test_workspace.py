@@ -1,0 +1,83 @@
+"""/diff, /apply and /undo between a real sandbox's working copy and a real git checkout."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from m1agent.sandboxes import DockerSandbox, SandboxConfig, docker_client
+
+from m1agent.cli.workspace import Workspace, WorkspaceError
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    (repo / "app.py").write_text("def greet():\n    return 'hi'\n")
+    (repo / "old.txt").write_text("old\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    return repo
+
+
+@pytest.fixture
+async def workspace(checkout: Path) -> AsyncIterator[Workspace]:
+    async with DockerSandbox(SandboxConfig(memory="192m", work_size="64m"), client=docker_client()) as box:
+        await box.open_repo(checkout)
+        yield Workspace(box, checkout)
+
+
+async def change(ws: Workspace) -> Any:
+    result = await ws.sandbox.run(
+        "cd repo && sed -i s/hi/hello/ app.py && rm old.txt && echo new > new.txt", timeout=30
+    )
+    assert result.exit_code == 0, result
+
+
+async def test_apply_commits_on_a_clean_checkout_and_undo_drops_the_commit(workspace: Workspace, checkout) -> None:  # type: ignore[no-untyped-def]
+    await change(workspace)
+    diff = await workspace.diff()
+    assert diff.modified == ["app.py"] and diff.added == ["new.txt"] and diff.deleted == ["old.txt"]
+    assert (checkout / "app.py").read_text() == "def greet():\n    return 'hi'\n"  # only the sandbox changed
+    applied = await workspace.apply("Say hello\n\nFriendlier greeting.")
+    assert applied is not None and applied.kind == "commit" and applied.files == ["app.py", "new.txt", "old.txt"]
+    assert "return 'hello'" in (checkout / "app.py").read_text() and not (checkout / "old.txt").exists()
+    assert git(checkout, "log", "-1", "--format=%H %s") == f"{applied.commit} Say hello\n"
+    assert git(checkout, "status", "--porcelain") == ""  # bookkeeping under .m1agent is ignored
+    assert (await workspace.diff()).empty and await workspace.apply() is None
+    undone = await workspace.undo()
+    assert undone.how == "reset" and git(checkout, "log", "--format=%s") == "start\n"
+    assert (checkout / "old.txt").read_text() == "old\n" and not (checkout / "new.txt").exists()
+    assert not (await workspace.diff()).empty  # the changes are still in the sandbox, ready again
+    with pytest.raises(WorkspaceError, match="nothing to undo"):
+        await workspace.undo()
+
+
+async def test_a_dirty_checkout_gets_the_files_not_a_commit(workspace: Workspace, checkout: Path) -> None:
+    (checkout / "notes.md").write_text("my own work\n")
+    await change(workspace)
+    applied = await workspace.apply()
+    assert applied is not None and applied.kind == "patch" and applied.patch_file.is_file()
+    assert git(checkout, "log", "--format=%s") == "start\n"
+    assert "return 'hello'" in (checkout / "app.py").read_text()
+    assert (await workspace.undo()).how == "reverted"
+    assert (checkout / "app.py").read_text() == "def greet():\n    return 'hi'\n"
+    assert (checkout / "notes.md").read_text() == "my own work\n"
+
+
+async def test_a_conflicting_checkout_is_left_untouched(workspace: Workspace, checkout: Path) -> None:
+    await change(workspace)
+    (checkout / "app.py").write_text("something else entirely\n")
+    with pytest.raises(WorkspaceError, match="do not apply to the checkout as it is now; nothing was written"):
+        await workspace.apply()
+    assert (checkout / "app.py").read_text() == "something else entirely\n"
+    assert (checkout / "old.txt").exists() and not (checkout / "new.txt").exists()
