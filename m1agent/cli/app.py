@@ -25,3 +25,4 @@ from m1agent.cli import render_cmd
 from m1agent.cli import tokens_cmd
 from m1agent.cli import tau_cmd
 from m1agent.cli import demo_cmd
+from m1agent.cli import code_cmd

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -29,6 +31,50 @@ from m1agent.protocol.types import TextDelta, ThinkingDelta
 
 RESULT_LINES = 14
 ARGUMENT_CHARS = 600
+FOLDED_LINES = 3  # lines of the thought shown while it streams, when folded
+
+
+@dataclass
+class ThinkingFold:
+    """Thinking shown live as its last few lines and a token count against the budget, then folded to one line.
+
+    ``count`` turns text into tokens (an M1 token counter's ``count``); the fold keeps the whole text in
+    ``last`` so that a UI can show it on request.
+    """
+
+    console: Console
+    budget: int | None = None
+    count: Any = None
+    last: str = ""
+    tokens: int = 0
+    _live: Live | None = field(default=None, init=False)
+
+    def feed(self, text: str) -> None:
+        if self._live is None:
+            self.last, self.tokens = "", 0
+            self._live = Live(self._view(), console=self.console, transient=True, refresh_per_second=8)
+            self._live.start()
+        self.last += text
+        self.tokens += self.count(text) if self.count else max(1, len(text) // 4)
+        self._live.update(self._view())
+
+    def _header(self) -> str:
+        of = f" / {self.budget:,}" if self.budget else ""
+        return f"{self.tokens:,}{of} thinking tokens"
+
+    def _view(self) -> Group:
+        tail = [line for line in self.last.splitlines() if line.strip()][-FOLDED_LINES:]
+        lines = [Text(f"thinking… {self._header()}", style="dim")]
+        lines += [Text("  " + line[: max(20, self.console.width - 4)], style="dim italic") for line in tail]
+        return Group(*lines)
+
+    def close(self) -> None:
+        """End the live view and leave the folded line."""
+        if self._live is None:
+            return
+        self._live.stop()
+        self._live = None
+        self.console.print(Text(f"▸ thought: {self._header()} (/thinking shows it)", style="dim"))
 
 
 @dataclass
@@ -37,8 +83,10 @@ class EventPrinter:
 
     console: Console
     show_thinking: bool = True
+    fold: ThinkingFold | None = None
     _mode: str = field(default="", init=False)
     _thinking_chars: int = field(default=0, init=False)
+    _asked: set[str] = field(default_factory=set, init=False)
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, ThinkingDelta):
@@ -54,6 +102,12 @@ class EventPrinter:
             self._thinking_chars += len(text)
             if not self.show_thinking:
                 return
+            if self.fold is not None:
+                if self._mode != mode:
+                    self._end_stream()
+                    self._mode = mode
+                self.fold.feed(text)
+                return
         if self._mode != mode:
             self._end_stream()
             self._mode = mode
@@ -61,10 +115,16 @@ class EventPrinter:
                 self.console.print(Text("thinking: ", style="dim"), end="")
         self.console.print(Text(text, style=style), end="", soft_wrap=True)
 
+    def end_stream(self) -> None:
+        """Finish what is streaming (a folded thought folds), e.g. before asking the person something."""
+        self._end_stream()
+
     def _end_stream(self) -> None:
-        if self._mode:
+        if self._mode == "thinking" and self.fold is not None:
+            self.fold.close()
+        elif self._mode:
             self.console.print()
-            self._mode = ""
+        self._mode = ""
 
     def _event(self, event: RunEvent) -> None:
         out = self.console
@@ -76,20 +136,25 @@ class EventPrinter:
             thought = f"{usage.thinking_tokens} thinking tokens" if usage.thinking_tokens else (
                 f"{self._thinking_chars} characters of thinking"
             )
-            out.print(f"[dim]({thought}, {usage.output_tokens} output tokens, finish: {event.finish_reason})[/dim]")
+            thought = "" if self.fold is not None else thought + ", "  # the fold has shown the count
+            out.print(f"[dim]({thought}{usage.output_tokens} output tokens, finish: {event.finish_reason})[/dim]")
         elif isinstance(event, ToolCallStarted):
-            args = json.dumps(event.arguments, ensure_ascii=False, indent=1)
-            if len(args) > ARGUMENT_CHARS:
-                args = args[:ARGUMENT_CHARS] + f"\n… ({len(args) - ARGUMENT_CHARS} more characters)"
-            out.print(Panel(escape(args), title=f"[bold cyan]{escape(event.name)}[/]", title_align="left",
-                            border_style="cyan", expand=False))
+            if event.call_id in self._asked:  # its arguments were just shown with the approval request
+                out.print(f"[cyan]▶ {escape(event.name)}[/cyan]")
+                return
+            out.print(Panel(escape(_arguments(event.arguments)), title=f"[bold cyan]{escape(event.name)}[/]",
+                            title_align="left", border_style="cyan", expand=False))
         elif isinstance(event, ToolCallFinished):
             body = _head_and_tail(event.content.splitlines())
             style = "green" if event.status == "ok" else "red"
             out.print(Panel(escape(body or "(no output)"), title=f"[{style}]{escape(event.name)}: {event.status}[/]",
                             title_align="left", border_style=style, expand=False))
         elif isinstance(event, ApprovalRequested):
-            out.print(f"[yellow]approval needed[/yellow] for {escape(event.name)}: {escape(event.reason)}")
+            self._asked.add(event.call_id)
+            out.print(Panel(escape(_arguments(event.arguments)),
+                            title=f"[bold yellow]approval needed: {escape(event.name)}[/]", title_align="left",
+                            subtitle=escape(event.reason) or None, subtitle_align="left", border_style="yellow",
+                            expand=False))
         elif isinstance(event, ApprovalResolved):
             verdict = "[green]approved[/green]" if event.approved else "[red]refused[/red]"
             out.print(f"{verdict}{': ' + escape(event.reason) if event.reason else ''}")
@@ -115,6 +180,13 @@ class EventPrinter:
         self.console.rule(f"[{style}]run {event.stop_reason}[/]: {spent}{cost}", style=style)
         if event.error:
             self.console.print(f"[red]{escape(event.error)}[/red]")
+
+
+def _arguments(arguments: dict[str, Any]) -> str:
+    text = json.dumps(arguments, ensure_ascii=False, indent=1)
+    if len(text) > ARGUMENT_CHARS:
+        text = text[:ARGUMENT_CHARS] + f"\n… ({len(text) - ARGUMENT_CHARS} more characters)"
+    return text
 
 
 def _head_and_tail(lines: list[str]) -> str:

@@ -1,0 +1,85 @@
+"""Driving a terminal program as a person does: tmux on its own socket, send-keys, capture-pane."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+
+class TmuxScreen:
+    """One detached tmux session running ``command`` in a ``width`` × ``height`` terminal."""
+
+    def __init__(self, command: Sequence[str], *, width: int = 150, height: int = 50) -> None:
+        self.socket = f"m1agent-test-{uuid.uuid4().hex[:8]}"
+        self._tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height),
+                   # keep the pane when the program ends, so that its last screen can still be read
+                   shlex.join(command) + "; echo '[program exited]'; sleep 600")
+
+    def _tmux(self, *args: str) -> str:
+        proc = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+        if proc.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def send(self, *keys: str) -> None:
+        """Keys as tmux names them (``Enter``, ``Escape``, ``C-c``); literal text otherwise."""
+        for key in keys:
+            if key in ("Enter", "Escape", "C-c", "C-d", "Up", "Down", "BSpace"):
+                self._tmux("send-keys", "-t", "main", key)
+            else:
+                self._tmux("send-keys", "-t", "main", "-l", key)
+
+    def type_line(self, text: str) -> None:
+        self.send(text, "Enter")
+
+    def screen(self) -> str:
+        """The visible screen."""
+        return self._tmux("capture-pane", "-p", "-t", "main")
+
+    def scrollback(self) -> str:
+        """Everything the program printed so far (screen and history)."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "main")
+
+    def wait_for(self, text: str, *, timeout: float = 60.0, count: int = 1) -> str:
+        """Poll until ``text`` appears ``count`` times in the scrollback; returns the scrollback."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.scrollback()
+            if out.count(text) >= count:
+                return out
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear within {timeout:g} s; the screen:\n{out}")
+            time.sleep(0.2)
+
+    def wait_screen(self, text: str, *, timeout: float = 60.0) -> str:
+        """Poll until ``text`` is on the visible screen (e.g. the status line under a prompt)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.screen()
+            if text in out:
+                return out
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} was not on the screen within {timeout:g} s; the screen:\n{out}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Callable[..., TmuxScreen]]:
+    """Start programs in tmux terminals; every one is closed at the end of the test."""
+    screens: list[TmuxScreen] = []
+
+    def start(command: Sequence[str], **size: int) -> TmuxScreen:
+        screens.append(TmuxScreen(command, **size))
+        return screens[-1]
+
+    yield start
+    for screen in screens:
+        screen.close()
