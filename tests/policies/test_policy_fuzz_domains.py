@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from m1agent.messages import AssistantMessage, UserMessage
 from m1agent.policies.pack import load_pack
 from m1agent.policies.tau.domain import TauDomain, TauView
+
+from m1agent.messages import AssistantMessage, UserMessage
 from m1agent.protocol.types import ToolCallPart, Turn
 from m1agent.tool import ToolReturn
 
