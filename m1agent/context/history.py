@@ -38,7 +38,8 @@ def is_dirty(root: Path) -> bool:
 
 def _git_log(root: Path) -> tuple[int, dict[str, tuple[int, int]]]:
     out = subprocess.run(
-        ["git", "-C", str(root), "log", f"-n{_COMMITS}", "--no-renames", "--format=%x00%ct", "--name-only"],
+        ["git", "-C", str(root), "log", f"-n{_COMMITS}", "--no-renames", "--relative",
+         "--format=%x00%ct", "--name-only"],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     stats: dict[str, tuple[int, int]] = {}

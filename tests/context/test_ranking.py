@@ -8,7 +8,7 @@ from ctx_helpers import synthetic_module
 
 from m1agent.context.cache import RepoCache
 from m1agent.context.files import enumerate_files
-from m1agent.context.history import history_scores
+from m1agent.context.history import head_commit, history_scores
 from m1agent.context.ignore import PathFilter
 from m1agent.context.lexical import parse_query, split_identifier
 from m1agent.context.pack import PackOptions, pack_repository
@@ -64,7 +64,7 @@ def test_the_file_with_the_answer_makes_a_small_budget(make_repo, counter, cache
 def _rank(root: Path, cache_dir: Path, query: str):
     cache = RepoCache(root, cache_dir)
     snapshot = Snapshot(enumerate_files(root, PathFilter(), max_file_bytes=10**6), cache)
-    hist = history_scores(root, cache, "x") if (root / ".git").exists() else {}
+    hist = history_scores(root, cache, head_commit(root))
     return rank_files(snapshot, cache, SymbolExtractor(), query=query, history=hist)
 
 
@@ -84,6 +84,9 @@ def test_git_recency_and_churn_rank_active_files_higher(make_repo, cache_dir):
     ranking = _rank(root, cache_dir, "")
     assert ranking.history["lib/m3.py"] > ranking.history["lib/m1.py"]
     assert ranking.value["lib/m3.py"] > ranking.value["lib/m1.py"]
+    # packing a folder of the repository sees the same history, with paths relative to it
+    sub = _rank(root / "lib", cache_dir / "sub", "")
+    assert sub.history["m3.py"] > sub.history["m1.py"]
 
 
 def test_category_priors_put_source_before_tests_and_docs(make_repo, cache_dir):
