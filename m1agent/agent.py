@@ -62,7 +62,7 @@ class Agent(Generic[DepsT]):
         max_tokens: int | None = None,
         temperature: float = 1.0,
         top_p: float = 0.95,
-        backend_retries: int = 2,
+        backend_retries: int = 1,
     ) -> None:
         self.backend = backend
         self.instructions = instructions

@@ -22,6 +22,8 @@ from m1agent.events import (
     RetryFeedback,
     RunEvent,
     RunFinished,
+    ThinkingRecovery,
+    ThinkingSpent,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
@@ -154,7 +156,10 @@ class Loop:
             messages=list(messages), tools=specs, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
             top_p=cfg.top_p, turn_index=index,
         )
+        cap = None
         if gov is not None:
+            # The governor sizes max_tokens against the window, so it needs the prompt counted exactly.
+            self._prompt_tokens = max(self._prompt_tokens, gov.prompt_tokens(messages, specs))
             plan = gov.plan(
                 turn_index=index, history=st.history, prompt_tokens=self._prompt_tokens,
                 context_window=cfg.backend.context_window,
@@ -162,17 +167,22 @@ class Loop:
             if plan is None:
                 self.emit(LimitHit("thinking_budget", gov.used, gov.budget.per_run or 0))
                 return ("thinking_budget_exhausted", "")
-            request.max_tokens = plan.max_tokens
-        self.emit(TurnStarted(index, len(messages), request.max_tokens))
+            request.max_tokens, cap = plan.max_tokens, plan.thinking_cap
+        self.emit(TurnStarted(index, len(messages), request.max_tokens, cap))
         response = await self._generate(request)
         stop = None
         if gov is not None:
-            response, stop = await self._govern(request, response)
+            response, stop = await self._govern(request, response, cap or 0)
         turn = response.turn
         model = response.model or cfg.backend.model
-        cost = cfg.pricing.cost(model, response.usage) if cfg.pricing is not None else None
+        cost = thinking_cost = None
+        if cfg.pricing is not None:
+            cost = cfg.pricing.cost(model, response.usage)
+            thinking_cost = cfg.pricing.thinking_cost(model, response.usage)
         message = AssistantMessage(turn.text, turn.tool_calls, turn.thinking)
-        self.emit(TurnFinished(index, message, response.usage, response.finish_reason, turn.problems, cost, model))
+        self.emit(TurnFinished(
+            index, message, response.usage, response.finish_reason, turn.problems, cost, model, thinking_cost
+        ))
         if turn.problems and stop is None:
             self.emit(RetryFeedback(
                 index, "", ",".join(turn.problem_kinds), st.format_failures,
@@ -186,6 +196,10 @@ class Loop:
             if gov is not None and (gov.history.mode == "keep") != self.state.keep_thinking:
                 self.emit(ContextChanged("thinking_policy", gov.history.mode))
             return self.state.view
+        if gov.history.mode == "summarize" and gov.history.summarizer is None:
+            from m1agent.thinking.summarize import backend_summarizer
+
+            gov.history.summarizer = backend_summarizer(self.cfg.backend)
         view: list[Message] = await gov.history.apply(self.state.history)
         return view
 
@@ -209,23 +223,32 @@ class Loop:
                 await asyncio.sleep(min(wait, 30.0))
         raise AssertionError("unreachable")
 
-    async def _govern(self, request: ModelRequest, response: ModelResponse) -> tuple[ModelResponse, Stop | None]:
+    async def _govern(
+        self, request: ModelRequest, response: ModelResponse, cap: int
+    ) -> tuple[ModelResponse, Stop | None]:
         """Count thinking, and recover on purpose when thinking used up the budget."""
         from m1agent.thinking import detect_exhaustion, merge_forced
 
-        gov, tried = self.cfg.governor, set[str]()
-        gov.record(response)
+        gov, tried, index = self.cfg.governor, set[str](), request.turn_index
+        can_continue = _can_continue(self.cfg.backend)
+        response = gov.account(response)
+        turn_used = response.usage.thinking_tokens
+        self.emit(ThinkingSpent(index, turn_used, turn_used, cap, gov.used, gov.budget.per_run))
         while (exhaustion := detect_exhaustion(response)) is not None:
             step = gov.recover(
-                request, response, exhaustion, can_continue=_can_continue(self.cfg.backend),
+                request, response, exhaustion, can_continue=can_continue,
                 prompt_tokens=self._prompt_tokens, context_window=self.cfg.backend.context_window, tried=tried,
             )
+            asked = step.request.max_tokens if step.request is not None else None
+            self.emit(ThinkingRecovery(index, step.action, step.note, can_continue, exhaustion.kind, asked))
             self.emit(ContextChanged("thinking_recovery", f"{step.action}: {step.note}"))
             if step.action == "stop" or step.request is None:
                 return response, ("thinking_budget_exhausted", step.note)
             request = step.request
-            follow = await self._generate(request)
-            gov.record(follow)
+            follow = gov.account(await self._generate(request))
+            spent = follow.usage.thinking_tokens
+            turn_used += spent
+            self.emit(ThinkingSpent(index, spent, turn_used, cap, gov.used, gov.budget.per_run))
             response = merge_forced(response, follow) if step.action == "force" else follow
         return response, None
 
@@ -383,7 +406,7 @@ class Loop:
 
 def _can_continue(backend: Backend) -> bool:
     """Whether a cut-off answer can be continued in place: raw-prompt backends can, chat ones cannot."""
-    return bool(getattr(backend, "can_continue", backend.name == "completions"))
+    return bool(getattr(backend, "can_continue", False))
 
 
 __all__ = ["Loop", "LoopConfig"]

@@ -61,6 +61,8 @@ class Completions(OpenAIProtocolBackend):
     """
 
     name = "completions"
+    # The prompt is ours, so a cut-off answer can be continued (thinking budget forcing, resumes).
+    can_continue = True
 
     def __init__(
         self,

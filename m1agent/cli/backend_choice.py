@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from m1agent.backends import VLLM, Completions, MiniMax
 from m1agent.backends.base import Backend
 
 REAL_M1_HELP = (
@@ -18,6 +17,8 @@ def real_backend(
     *, base_url: str | None, raw: bool = False, model: str | None = None, region: str = "global"
 ) -> Backend | None:
     """The real M1 the options point at: a vLLM URL first, then a hosted key; ``None`` for neither."""
+    from m1agent.backends import VLLM, Completions, MiniMax
+
     if base_url:
         return Completions(base_url, model=model) if raw else VLLM(base_url, model=model)
     if os.environ.get("MINIMAX_API_KEY"):
