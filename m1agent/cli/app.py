@@ -26,3 +26,4 @@ from m1agent.cli import tokens_cmd
 from m1agent.cli import tau_cmd
 from m1agent.cli import demo_cmd
 from m1agent.cli import code_cmd
+from m1agent.cli import run_cmd
