@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,22 +28,13 @@ APPROVAL_ANSWERS = {"y": "yes", "n": "no", "a": "always"}
 
 
 @dataclass
-class Workspace:
-    """What ``/diff``, ``/apply`` and ``/undo`` do: each returns the text to show (a patch or a note)."""
-
-    diff: Callable[[], Awaitable[str]]
-    apply: Callable[[], Awaitable[str]]
-    undo: Callable[[], Awaitable[str]]
-
-
-@dataclass
 class CodeSession:
     """One person's session: the agent, its conversation, the display and the running status."""
 
     agent: Agent[Any]
     console: Console
     status: SessionStatus
-    workspace: Workspace
+    workspace: Any  # m1agent.cli.workspace.Workspace: diff(), apply(message), undo()
     history_file: Path | None = None
     repo: Path = Path(".")
     set_mode: Callable[[str], None] | None = None

@@ -135,21 +135,46 @@ async def _compact(session: CodeSession, _: str) -> bool:
     return True
 
 
-@command("diff", "the changes in the working copy (the sandbox), not yet in your checkout")
+@command("diff", "the changes in the working copy (the sandbox) since the start or the last /apply")
 async def _diff(session: CodeSession, _: str) -> bool:
-    print_diff(session.console, await session.workspace.diff(), title="working copy vs your checkout")
+    changes = await session.workspace.diff()
+    print_diff(session.console, changes.patch, title="working copy vs your checkout")
     return True
 
 
-@command("apply", "write the changes into your checkout (a git commit when it is clean, else a patch)")
-async def _apply(session: CodeSession, _: str) -> bool:
-    session.console.print(escape(await session.workspace.apply()))
+@command("apply", "write the changes into your checkout (a git commit when it is clean, else changed files)")
+async def _apply(session: CodeSession, argument: str) -> bool:
+    applied = await session.workspace.apply(argument or _commit_message(session))
+    if applied is None:
+        session.console.print("nothing to apply: the working copy has no changes (/diff)")
+    elif applied.kind == "commit":
+        session.console.print(f"[green]applied[/green] as commit {applied.commit[:10]} "
+                              f"({len(applied.files)} file(s)); /undo takes it back")
+    else:
+        session.console.print(f"[green]applied[/green] to {len(applied.files)} file(s), not committed: the "
+                              f"checkout had uncommitted changes (patch kept at {escape(str(applied.patch_file))}); "
+                              "/undo takes it back")
     return True
 
 
-@command("undo", "revert the last /apply in your checkout")
+def _commit_message(session: CodeSession) -> str:
+    """The first request of the conversation as the subject, the session in the body."""
+    first = ""
+    if session.session_id is not None:
+        from m1agent.messages import UserMessage
+
+        history = session.agent.load_state(session.session_id).history
+        first = next((m.content for m in history if isinstance(m, UserMessage)), "")
+    subject = " ".join(first.split())[:68] or "changes"
+    return f"m1agent: {subject}\n\nsession {session.session_id or ''}"
+
+
+@command("undo", "take the last /apply back out of your checkout")
 async def _undo(session: CodeSession, _: str) -> bool:
-    session.console.print(escape(await session.workspace.undo()))
+    undone = await session.workspace.undo()
+    what = f"commit {undone.applied.commit[:10]}" if undone.applied.commit else "the applied changes"
+    how = "dropped" if undone.how == "reset" else "reverted"
+    session.console.print(f"{how} {what}; your checkout is as before /apply, and /diff shows the changes again")
     return True
 
 

@@ -24,9 +24,9 @@ def _call(name: str, arguments: dict[str, object]) -> str:
 
 SCRIPT = [
     "<think>\nThe person wants greet to say hello world. I read hello.py before changing it.\n</think>\n"
-    + _call("read_file", {"path": "repo/hello.py"}),
+    + _call("read_file", {"path": "hello.py"}),
     "<think>\nIt returns the bare greeting. One line changes; writing the file needs approval.\n</think>\n"
-    "I'll change the greeting.\n" + _call("write_file", {"path": "repo/hello.py", "content": CHANGED}),
+    "I'll change the greeting.\n" + _call("write_file", {"path": "hello.py", "content": CHANGED}),
     "<think>\nThe file is written.\n</think>\nDone: `greet` now returns \"hello, world\".",
 ]
 
@@ -62,7 +62,7 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         screen.type_line("Make greet say hello world")
         screen.wait_for("allow write_file?")
         out = screen.scrollback()
-        assert "▸ thought:" in out and "/ 80,000 thinking tokens" in out  # thinking folded with its count
+        assert "▸ thought:" in out and "/ 40,000 thinking tokens" in out  # thinking folded with its count
         assert "read_file: ok" in out and 'return "hello"' in out  # the read call's result panel
         assert "approval needed: write_file" in out and "hello, world" in out  # the call's arguments
         screen.type_line("y")
