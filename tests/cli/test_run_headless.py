@@ -78,10 +78,14 @@ def test_ask_mode_without_a_terminal_denies_and_says_how_to_approve(tmp_path: Pa
     repo = make_repo(tmp_path / "repo")
     script = [SCRIPT[2], "<think>\nNot allowed.\n</think>\nI could not edit calc.py: the edit was not approved."]
     with VLLMServer(script=script) as server:
-        proc = m1agent(["run", "Fix it.", str(repo), "--base-url", server.base_url, "--raw"], tmp_path, "")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "there is no terminal to ask; pass --yes to approve" in proc.stdout
-    assert "the user did not approve this call" in proc.stdout.replace("\n", " ") or "not approved" in proc.stdout
+        proc = m1agent(["run", "Fix it.", str(repo), "--json", "--base-url", server.base_url, "--raw"], tmp_path, "")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "there is no terminal to ask; pass --yes to approve" in proc.stderr
+    events = [event_from_json(line) for line in proc.stdout.splitlines()[:-1]]
+    denied = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [(e.name, e.status) for e in denied] == [("edit_file", "denied")]
+    assert "did not approve" in denied[0].content
+    assert (repo / "calc.py").read_text() == BUGGY and json.loads(proc.stdout.splitlines()[-1])["patch"] == ""
 
 
 def test_a_call_left_waiting_exits_4_and_resume_yes_carries_on(tmp_path: Path) -> None:
