@@ -70,3 +70,24 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+def synthetic_module(index: int, lines: int = 60) -> str:
+    """A plausible Python module of about ``lines`` lines, unique per ``index``."""
+    body = [f'"""Module {index}: helpers for widget batch {index}."""', "", "import math", ""]
+    for f in range(lines // 6):
+        body += [
+            f"def widget_{index}_{f}(value: float, scale: int = {f + 1}) -> float:",
+            f'    """Scale value for widget {index}.{f}."""',
+            f"    result = math.sqrt(abs(value)) * scale + {index * 7 + f}",
+            "    return round(result, 3)",
+            "",
+            "",
+        ]
+    return "\n".join(body)
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> Callable[..., str]:
+    """``synthetic(index, lines)``: a plausible, unique Python module (works in any import mode)."""
+    return synthetic_module

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ctx_helpers import synthetic_module
 
 from m1agent.context.budget import available_budget
 from m1agent.context.pack import DEFAULT_CAP, PackOptions, pack_repository
@@ -14,10 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def big_repo(make_repo):
-    files: dict[str, str | bytes] = {
-        f"pkg/mod_{i:03d}.py": synthetic_module(i, 30 + (i * 37) % 240) for i in range(120)
-    }
+def big_repo(make_repo, synthetic):
+    files: dict[str, str | bytes] = {f"pkg/mod_{i:03d}.py": synthetic(i, 30 + (i * 37) % 240) for i in range(120)}
     files["README.md"] = "# Widgets\n\nA library of widget helpers.\n"
     files["docs/usage.md"] = "Use widget_3_1 to scale values.\n" * 40
     return make_repo(files)

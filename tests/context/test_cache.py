@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from ctx_helpers import synthetic_module
-
 from m1agent.context.pack import PackOptions, pack_repository
 
 
-def _repo(make_repo):
-    return make_repo({f"pkg/m{i:02d}.py": synthetic_module(i, 90) for i in range(30)})
+def _repo(make_repo, synthetic):
+    return make_repo({f"pkg/m{i:02d}.py": synthetic(i, 90) for i in range(30)})
 
 
-def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir):
-    root = _repo(make_repo)
+def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir, synthetic):
+    root = _repo(make_repo, synthetic)
     opts = PackOptions(query="widget scale value", budget=12_000, cache_dir=cache_dir)
     cold = pack_repository(root, opts, counter=counter)
     assert cold.stats["parses"] > 0 and cold.stats["count_misses"] > 0
@@ -33,25 +31,25 @@ def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir):
     assert loads == [] and again.text == cold.text
 
 
-def test_a_changed_file_is_the_only_one_reparsed(make_repo, counter, cache_dir):
-    root = _repo(make_repo)
+def test_a_changed_file_is_the_only_one_reparsed(make_repo, counter, cache_dir, synthetic):
+    root = _repo(make_repo, synthetic)
     opts = PackOptions(query="widget", budget=12_000, cache_dir=cache_dir)
     pack_repository(root, opts, counter=counter)
-    (root / "pkg/m07.py").write_text(synthetic_module(7, 90) + "\ndef brand_new_widget():\n    return 1\n")
+    (root / "pkg/m07.py").write_text(synthetic(7, 90) + "\ndef brand_new_widget():\n    return 1\n")
     warm = pack_repository(root, opts, counter=counter)
     assert warm.stats["parses"] <= 1
     assert warm.stats["files_read"] <= 30
 
 
-def test_new_query_on_warm_cache_parses_nothing(make_repo, counter, cache_dir):
-    root = _repo(make_repo)
+def test_new_query_on_warm_cache_parses_nothing(make_repo, counter, cache_dir, synthetic):
+    root = _repo(make_repo, synthetic)
     pack_repository(root, PackOptions(query="widget", budget=12_000, cache_dir=cache_dir), counter=counter)
     other = pack_repository(root, PackOptions(query="sqrt round", budget=12_000, cache_dir=cache_dir), counter=counter)
     assert other.stats["parses"] == 0
 
 
-def test_corrupt_cache_is_rebuilt_not_fatal(make_repo, counter, cache_dir):
-    root = _repo(make_repo)
+def test_corrupt_cache_is_rebuilt_not_fatal(make_repo, counter, cache_dir, synthetic):
+    root = _repo(make_repo, synthetic)
     opts = PackOptions(budget=5_000, cache_dir=cache_dir)
     first = pack_repository(root, opts, counter=counter)
     for f in cache_dir.rglob("cache.marshal"):

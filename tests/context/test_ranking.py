@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctx_helpers import synthetic_module
-
 from m1agent.context.cache import RepoCache
 from m1agent.context.files import enumerate_files
 from m1agent.context.history import head_commit, history_scores
@@ -35,8 +33,8 @@ APP = {
 }
 
 
-def _filler() -> dict[str, str]:
-    return {f"shop/widgets/w{i:02d}.py": synthetic_module(i, 120) for i in range(40)}
+def _filler(synthetic) -> dict[str, str]:
+    return {f"shop/widgets/w{i:02d}.py": synthetic(i, 120) for i in range(40)}
 
 
 def test_query_terms_split_identifiers():
@@ -47,8 +45,8 @@ def test_query_terms_split_identifiers():
     assert "computeInvoiceTotal" in q.identifiers
 
 
-def test_the_file_with_the_answer_makes_a_small_budget(make_repo, counter, cache_dir):
-    root = make_repo({**APP, **_filler()})
+def test_the_file_with_the_answer_makes_a_small_budget(make_repo, counter, cache_dir, synthetic):
+    root = make_repo({**APP, **_filler(synthetic)})
     result = pack_repository(
         root,
         PackOptions(query="how is the invoice total computed with VAT?", budget=3_000, cache_dir=cache_dir),
@@ -68,8 +66,8 @@ def _rank(root: Path, cache_dir: Path, query: str):
     return rank_files(snapshot, cache, SymbolExtractor(), query=query, history=hist)
 
 
-def test_symbol_graph_lifts_the_definitions_relevant_files_use(make_repo, cache_dir):
-    root = make_repo({**APP, **_filler()})
+def test_symbol_graph_lifts_the_definitions_relevant_files_use(make_repo, cache_dir, synthetic):
+    root = make_repo({**APP, **_filler(synthetic)})
     ranking = _rank(root, cache_dir, "invoice total")
     # money.py never mentions invoices, but the invoice code calls its round_cents
     assert ranking.lexical.get("shop/money.py", 0.0) == 0.0
