@@ -44,6 +44,8 @@ class TurnStarted:
     turn_index: int
     messages: int
     max_tokens: int | None = None
+    # The turn's thinking cap when a thinking governor runs: a UI counts ThinkingDelta against it.
+    thinking_cap: int | None = None
     kind: Literal["turn_started"] = "turn_started"
 
 
@@ -58,6 +60,8 @@ class TurnFinished:
     problems: tuple[ParseProblem, ...] = ()
     cost: float | None = None
     model: str = ""
+    # The part of ``cost`` spent on ``usage.thinking_tokens`` (``None`` when the model has no price).
+    thinking_cost: float | None = None
     kind: Literal["turn_finished"] = "turn_finished"
 
 
@@ -171,6 +175,41 @@ class ContextChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ThinkingSpent:
+    """One generation's thinking, counted (as the server reported it, else with the exact M1 counter).
+
+    ``turn_used`` is the turn's thinking so far (a recovery adds generations), ``run_used`` the run's;
+    ``run_limit`` is ``None`` without a per-run budget.
+    """
+
+    turn_index: int
+    tokens: int
+    turn_used: int
+    thinking_cap: int
+    run_used: int
+    run_limit: int | None = None
+    kind: Literal["thinking_spent"] = "thinking_spent"
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingRecovery:
+    """A turn's thinking used up its budget before an answer came, and what is done about it.
+
+    ``action`` is ``force`` (the think block is closed and the same generation continued), ``retry``
+    (asked again with a bigger output budget, ``max_tokens``) or ``stop``. ``backend_can_continue`` is
+    false on chat backends, where forcing the answer is impossible; ``note`` then says so.
+    """
+
+    turn_index: int
+    action: Literal["force", "retry", "stop"]
+    note: str
+    backend_can_continue: bool
+    exhaustion: str = ""
+    max_tokens: int | None = None
+    kind: Literal["thinking_recovery"] = "thinking_recovery"
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     """The run ended; ``stop_reason`` says why."""
 
@@ -196,6 +235,8 @@ RunEvent = (
     | RetryFeedback
     | LimitHit
     | ContextChanged
+    | ThinkingSpent
+    | ThinkingRecovery
     | RunFinished
     | ModelDelta
 )
@@ -229,6 +270,8 @@ __all__ = [
     "RunEvent",
     "RunFinished",
     "RunStarted",
+    "ThinkingRecovery",
+    "ThinkingSpent",
     "ToolCallFinished",
     "ToolCallStarted",
     "TurnFinished",

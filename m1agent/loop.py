@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -249,7 +250,10 @@ class Loop:
             spent = follow.usage.thinking_tokens
             turn_used += spent
             self.emit(ThinkingSpent(index, spent, turn_used, cap, gov.used, gov.budget.per_run))
-            response = merge_forced(response, follow) if step.action == "force" else follow
+            if step.action == "force":
+                response = merge_forced(response, follow)
+            else:  # the retried turn's usage still includes what the exhausted attempt cost
+                response = dataclasses.replace(follow, usage=response.usage + follow.usage)
         return response, None
 
     # --- one turn's calls ---------------------------------------------------------------------

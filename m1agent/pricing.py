@@ -40,6 +40,11 @@ class Price:
         )
         return dollars / 1_000_000
 
+    def thinking_cost(self, usage: Usage) -> float:
+        """The part of ``cost(usage)`` spent on thinking: its tokens at the output rate of the tier."""
+        tier = next((t for t in self.tiers if usage.input_tokens <= t.max_input_tokens), self.tiers[-1])
+        return usage.thinking_tokens * tier.output_per_million / 1_000_000
+
 
 # Hosted MiniMax-M1 list prices in USD: up to 200K input tokens, and from 200K to 1M. Prices change;
 # pass your own table when your account's page says otherwise.
@@ -71,6 +76,11 @@ class PriceTable:
         """Dollars for one request's usage, or ``None`` when the model has no price."""
         price = self.price_for(model)
         return None if price is None else price.cost(usage)
+
+    def thinking_cost(self, model: str, usage: Usage) -> float | None:
+        """Dollars of one request's thinking tokens (part of ``cost``), or ``None`` without a price."""
+        price = self.price_for(model)
+        return None if price is None else price.thinking_cost(usage)
 
 
 __all__ = ["MINIMAX_M1", "Price", "PriceTable", "PriceTier"]

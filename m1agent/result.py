@@ -40,6 +40,12 @@ class RunResult:
         return self.stop_reason == "completed"
 
     @property
+    def thinking_cost(self) -> float | None:
+        """Dollars spent on thinking in this run (part of ``cost``), or ``None`` without a price."""
+        costs = [t.thinking_cost for t in self.turns if t.thinking_cost is not None]
+        return sum(costs) if costs else None
+
+    @property
     def usage_per_turn(self) -> list[Usage]:
         """The usage of each turn, in order."""
         return [t.usage for t in self.turns]

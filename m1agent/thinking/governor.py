@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from m1agent.backends.base import ModelRequest, ModelResponse
-from m1agent.messages import Message
+from m1agent.messages import Message, ToolSpec
 from m1agent.protocol.types import ProblemKind, Turn
 from m1agent.thinking.budget import ThinkingBudget, compute_max_tokens, room_left
 from m1agent.thinking.effort import EffortHook, TurnInfo, default_effort
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from m1agent.tokens import TokenCounter
 
 FORCE_CLOSE = "\n</think>\n"
-# "<think>\n" and "\n</think>\n" around the thought: tokens the counter would not see in .thinking.
-THINK_TAG_TOKENS = 8
+THINK_OPEN = "<think>\n"
+# "<think>\n" and "\n</think>\n" around the thought, by the M1 counter: room kept when forcing.
+THINK_TAG_TOKENS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +81,46 @@ class ThinkingGovernor:
         )
         return TurnPlan(thinking_cap=cap, max_tokens=max_tokens)
 
+    def prompt_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+        """The exact size of the M1 prompt these messages and tools render to."""
+        from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
+        from m1agent.protocol.render import render
+
+        return self._count(render(to_openai_messages(messages), tools_to_openai(tools) if tools else None))
+
     def thinking_tokens(self, response: ModelResponse) -> int:
-        """Thinking tokens of one response: as the server reported them, else counted exactly."""
+        """Thinking tokens of one response: as the server reported them, else counted exactly.
+
+        The count covers the think block as M1 wrote it: ``<think>\n``, the thought, and
+        ``\n</think>\n`` unless the output was cut off inside it.
+        """
         if response.usage.thinking_tokens:
             return response.usage.thinking_tokens
-        if not response.turn.thinking:
+        turn = response.turn
+        if not turn.thinking:
             return 0
+        cut = any(p.kind == ProblemKind.UNCLOSED_THINK for p in turn.problems)
+        return self._count(THINK_OPEN + turn.thinking + ("" if cut else FORCE_CLOSE))
+
+    def _count(self, text: str) -> int:
         if self.counter is None:
             from m1agent.tokens import load_counter
 
             self.counter = load_counter()
-        return self.counter.count(response.turn.thinking) + THINK_TAG_TOKENS
+        return self.counter.count(text)
 
     def record(self, response: ModelResponse) -> int:
         """Count a response's thinking against the run; returns the count."""
         spent = self.thinking_tokens(response)
         self.used += spent
         return spent
+
+    def account(self, response: ModelResponse) -> ModelResponse:
+        """``record`` the response and return it with ``usage.thinking_tokens`` filled in."""
+        spent = self.record(response)
+        if spent == response.usage.thinking_tokens:
+            return response
+        return replace(response, usage=replace(response.usage, thinking_tokens=spent))
 
     def recover(
         self,
