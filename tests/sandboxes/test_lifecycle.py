@@ -50,8 +50,9 @@ async def test_reaper_removes_sandboxes_of_dead_processes(engine: Any) -> None:
     async with DockerSandbox(client=engine) as alive:
         listed = {info.session: info for info in list_sandboxes(engine)}
         assert listed[orphan.session_id].orphaned and not listed[alive.session_id].orphaned
-        removed = await asyncio.to_thread(reap, engine)
-        assert removed[0] >= 1 and removed[1] >= 1
+        # Another process's start-up reaper may get there first, so check what is left, not counts.
+        await asyncio.to_thread(reap, engine)
+        assert not engine.volumes.list(filters={"name": orphan.volume.name})
         sessions = {info.session for info in list_sandboxes(engine)}
         assert orphan.session_id not in sessions and alive.session_id in sessions
         assert (await alive.run("echo ok")).stdout == "ok\n"
