@@ -119,9 +119,9 @@ async def test_owners_that_exit_or_are_killed_leave_nothing_for_long(engine: Any
     owner = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, "hang"], stdout=subprocess.PIPE, text=True)
     assert owner.stdout is not None
     name = (await asyncio.to_thread(owner.stdout.readline)).strip()
+    assert engine.containers.list(all=True, filters={"name": name})
     owner.kill()
     owner.wait()
-    assert engine.containers.list(all=True, filters={"name": name})
     await asyncio.to_thread(reap, engine)
     assert not engine.containers.list(all=True, filters={"name": name})
     assert not engine.volumes.list(filters={"name": f"{name}-work"})
