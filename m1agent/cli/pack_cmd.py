@@ -31,6 +31,7 @@ def pack_command(
     from rich.console import Console
 
     from m1agent.context.pack import PackOptions, pack_repository
+    from m1agent.errors import M1AgentError
     from m1agent.tokens import load_counter
 
     err = Console(stderr=True)
@@ -38,13 +39,18 @@ def pack_command(
         err.print(f"[red]error:[/] {path} is not a folder: give the repository's folder")
         raise typer.Exit(2)
     options = PackOptions(query=query, budget=budget, include=tuple(include or ()), exclude=tuple(exclude or ()))
-    with err.status("packing…") as status:
-        result = pack_repository(
-            path,
-            options,
-            counter=lambda: load_counter(tokenizer),
-            progress=lambda message: status.update(message + "…"),
-        )
+    try:
+        with err.status("packing…") as status:
+            result = pack_repository(
+                path,
+                options,
+                counter=lambda: load_counter(tokenizer),
+                progress=lambda message: status.update(message + "…"),
+            )
+    except (M1AgentError, OSError) as error:
+        # The project's errors already end with what to do; no traceback for a setup problem.
+        err.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
     if output is not None:
         output.write_text(result.text, encoding="utf-8")
     if as_json:

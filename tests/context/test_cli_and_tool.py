@@ -41,6 +41,10 @@ def test_cli_tree_and_bad_path(make_repo, tokenizer_dir, tmp_path, monkeypatch):
     assert "billing.py" in res.stderr and "/ 1,500 tokens" in res.stderr
     bad = CliRunner().invoke(app, ["pack", str(tmp_path / "nope")])
     assert bad.exit_code == 2 and "not a folder" in " ".join(bad.stderr.split())
+    no_tokenizer = CliRunner().invoke(app, ["pack", str(root), "--tokenizer", str(tmp_path / "missing")])
+    message = " ".join(no_tokenizer.stderr.split())
+    assert no_tokenizer.exit_code == 2 and "does not exist" in message and "M1AGENT_TOKENIZER" in message
+    assert "Traceback" not in no_tokenizer.output
 
 
 async def test_tool_packs_and_refuses_paths_outside(make_repo, counter, tmp_path):
