@@ -151,10 +151,10 @@ class EventPrinter:
                             title_align="left", border_style=style, expand=False))
         elif isinstance(event, ApprovalRequested):
             self._asked.add(event.call_id)
-            out.print(Panel(escape(_arguments(event.arguments)),
+            why = f"[yellow]{escape(event.reason)}[/yellow]\n" if event.reason else ""
+            out.print(Panel(why + escape(_arguments(event.arguments)),
                             title=f"[bold yellow]approval needed: {escape(event.name)}[/]", title_align="left",
-                            subtitle=escape(event.reason) or None, subtitle_align="left", border_style="yellow",
-                            expand=False))
+                            border_style="yellow", expand=False))
         elif isinstance(event, ApprovalResolved):
             verdict = "[green]approved[/green]" if event.approved else "[red]refused[/red]"
             out.print(f"{verdict}{': ' + escape(event.reason) if event.reason else ''}")

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from m1agent.testing import VLLMServer
+from m1agent.testing import Fault, VLLMServer
 
 ORIGINAL = 'def greet() -> str:\n    return "hello"\n'
 CHANGED = 'def greet() -> str:\n    return "hello, world"\n'
@@ -22,8 +22,9 @@ def _call(name: str, arguments: dict[str, object]) -> str:
     return "<tool_calls>\n" + json.dumps({"name": name, "arguments": arguments}) + "\n</tool_calls>"
 
 
+LONG_THOUGHT = "".join(f"Step {i}: weigh what the greeting should say and where it is defined.\n" for i in range(30))
 SCRIPT = [
-    "<think>\nThe person wants greet to say hello world. I read hello.py before changing it.\n</think>\n"
+    "<think>\n" + LONG_THOUGHT + "The person wants greet to say hello world; I read hello.py first.\n</think>\n"
     + _call("read_file", {"path": "hello.py"}),
     "<think>\nIt returns the bare greeting. One line changes; writing the file needs approval.\n</think>\n"
     "I'll change the greeting.\n" + _call("write_file", {"path": "hello.py", "content": CHANGED}),
@@ -52,7 +53,7 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         "GIT_AUTHOR_NAME": "Tester", "GIT_AUTHOR_EMAIL": "t@example.org",
         "GIT_COMMITTER_NAME": "Tester", "GIT_COMMITTER_EMAIL": "t@example.org",
     }
-    with VLLMServer(script=SCRIPT, chunk_chars=12, chunk_delay=0.01) as server:
+    with VLLMServer(script=SCRIPT, chunk_chars=40, chunk_delay=0.04) as server:
         screen = terminal(["env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "m1agent",
                            "code", str(repo), "--base-url", server.base_url, "--raw"])
         # The sandbox started; the prompt is up with its status line under it.
@@ -60,8 +61,12 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         assert "completions" in status
 
         screen.type_line("Make greet say hello world")
+        # While the model thinks: its last lines, dimmed, under a live count against the budget.
+        live = screen.wait_screen("thinking… ")
+        assert "/ 40,000 thinking tokens" in live and "Step " in live
         screen.wait_for("allow write_file?")
         out = screen.scrollback()
+        assert "thinking… " not in out and "Step 3:" not in out  # folded: the live view is gone
         assert "▸ thought:" in out and "/ 40,000 thinking tokens" in out  # thinking folded with its count
         assert "read_file: ok" in out and 'return "hello"' in out  # the read call's result panel
         assert "approval needed: write_file" in out and "hello, world" in out  # the call's arguments
@@ -92,3 +97,81 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         final = screen.wait_for("[program exited]", timeout=60)
     assert "saved under" in final
     assert len(server.bodies) == 3
+
+
+WRITE_A = _call("write_file", {"path": "a.txt", "content": "a\n"})
+WRITE_B = _call("write_file", {"path": "b.txt", "content": "b\n"})
+SECOND_SCRIPT = [
+    "<think>\nThe person asked over three lines; I would write a.txt.\n</think>\n" + WRITE_A,
+    "<think>\nRefused: I will leave the repository as it is, say so.\n</think>\nI left everything as it was.",
+    "<think>\nNow allowed: a.txt first.\n</think>\n" + WRITE_A,
+    "<think>\nThen b.txt.\n</think>\n" + WRITE_B,
+    "<think>\nBoth are written.\n</think>\nWrote a.txt and b.txt.",
+    "<think>\nOnce more, a third file.\n</think>\n" + _call("write_file", {"path": "c.txt", "content": "c\n"}),
+    "<think>\nThe session is read-only now.\n</think>\nRead-only: I stop here.",
+]
+
+
+def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_resume(
+    tmp_path: Path, terminal
+) -> None:
+    repo = _repo(tmp_path)
+    home = tmp_path / "home"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "xterm-256color"}
+    # The first request stalls mid-thought: Ctrl-C cancels that run, and the session carries on.
+    with VLLMServer(script=SECOND_SCRIPT, faults={0: Fault.stall(after_chars=30, seconds=60)}) as server:
+        screen = terminal(["env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "m1agent",
+                           "code", str(repo), "--base-url", server.base_url, "--raw"])
+        screen.wait_screen("· mode ask · context 0/", timeout=120)
+        screen.type_line("This one hangs")
+        screen.wait_screen("thinking… ")
+        screen.send("C-c")
+        screen.wait_for("interrupted")
+        screen.wait_screen("· mode ask · context ")
+
+        # Multi-line input: a trailing backslash and Esc-Enter both start a new line; Enter sends.
+        screen.send("first line\\", "Enter", "second line", "Escape", "Enter", "third line", "Enter")
+        screen.wait_for("allow write_file?")
+        screen.type_line("n")
+        screen.wait_for("I left everything as it was.")
+        assert "refused" in screen.scrollback()
+        sent = server.bodies[1]["prompt"]
+        assert "first line\nsecond line\nthird line" in sent
+
+        screen.wait_screen("· mode ask · context ")
+        screen.type_line("/thinking")
+        screen.wait_for("I will leave the repository as it is, say so.")  # the last thought, unfolded
+
+        screen.type_line("Go ahead")
+        screen.wait_for("allow write_file?", count=2)
+        screen.type_line("a")
+        screen.wait_for("Wrote a.txt and b.txt.")
+        out = screen.scrollback()
+        assert out.count("allow write_file?") == 2  # b.txt needed no second question
+        assert "write_file is approved for the rest of this session" in out
+
+        screen.type_line("/mode read-only")
+        screen.wait_screen("· mode read-only · ")
+        screen.type_line("Once more")
+        screen.wait_for("Read-only: I stop here.")
+        assert "policy denied" in screen.scrollback()
+        assert screen.scrollback().count("allow write_file?") == 2
+
+        screen.type_line("/context")
+        out = screen.wait_for("tool results")
+        assert "instructions" in out and "thinking" in out
+
+        screen.type_line("/clear")
+        screen.wait_screen("new conversation")
+        screen.type_line("/resume")
+        sessions = home / ".local" / "share" / "m1agent" / "sessions"
+        (session_id,) = [p.name for p in sessions.iterdir() if p.is_dir()]
+        screen.wait_for(session_id)
+        screen.type_line(f"/resume {session_id}")
+        screen.wait_for(f"resumed session {session_id}")
+        screen.type_line("/exit")
+        screen.wait_for("[program exited]", timeout=60)
+    assert len(server.bodies) == len(SECOND_SCRIPT) + 1  # the stalled request, then one per script entry
+    history = (home / ".local" / "share" / "m1agent" / "history").read_text()
+    assert "/mode read-only" in history and "Go ahead" in history
+    assert not (repo / "a.txt").exists()  # nothing was applied
