@@ -27,3 +27,5 @@ from m1agent.cli import tau_cmd
 from m1agent.cli import demo_cmd
 from m1agent.cli import code_cmd
 from m1agent.cli import run_cmd
+from m1agent.cli import doctor_cmd
+from m1agent.cli import sessions_cmd
