@@ -117,6 +117,12 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
 ) -> None:
     repo = _repo(tmp_path)
     home = tmp_path / "home"
+    config = home / ".config" / "m1agent" / "m1agent.toml"
+    config.parent.mkdir(parents=True)
+    server_script = Path(__file__).resolve().parents[1] / "mcp" / "servers" / "well_behaved.py"
+    config.write_text(  # an MCP server from the user's config, for /mcp
+        f"[mcp_servers.demo]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(server_script))}]\n"
+    )
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "xterm-256color"}
     # The first request stalls mid-thought: Ctrl-C cancels that run, and the session carries on.
     with VLLMServer(script=SECOND_SCRIPT, faults={0: Fault.stall(after_chars=30, seconds=60)}) as server:
@@ -169,6 +175,19 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
         screen.wait_for(session_id)
         screen.type_line(f"/resume {session_id}")
         screen.wait_for(f"resumed session {session_id}")
+
+        screen.type_line("/help")
+        out = screen.wait_for("Esc-Enter for a new line")
+        assert all(f"/{name}" in out for name in ("context", "cost", "thinking", "compact", "mcp", "model", "undo"))
+        screen.type_line("/model")
+        screen.wait_for("backend completions · model MiniMaxAI/MiniMax-M1-80k · context window 131,072")
+        screen.type_line("/mcp")
+        out = screen.wait_for("demo:")
+        assert "echo" in out.split("demo:")[-1]
+        screen.type_line("/compact")
+        screen.wait_for("compacted:")
+        screen.type_line("/nonsense")
+        screen.wait_for("unknown command /nonsense: /help lists the commands")
         screen.type_line("/exit")
         screen.wait_for("[program exited]", timeout=60)
     assert len(server.bodies) == len(SECOND_SCRIPT) + 1  # the stalled request, then one per script entry
