@@ -136,7 +136,7 @@ def write_section(text: str) -> None:
         updated = current.rstrip("\n") + "\n\n" + text
     else:
         end = current.find("\n## ", start + 1)
-        updated = current[: start + 1] + text + (current[end:] if end != -1 else "")
+        updated = current[:start].rstrip("\n") + "\n\n" + text + (current[end:] if end != -1 else "")
     results.write_text(updated)
 
 
@@ -185,6 +185,14 @@ def main() -> None:
     ratio_tp = f"{mine_tp / theirs_tp:.1f}×" if theirs_tp else "—"
     label_tp = f"{PARALLEL} sandboxes in parallel, `echo` throughput"
     rows.append(f"| {label_tp} | {mine_tp:.0f} cmd/s | {peer_tp} | {ratio_tp} | — |")
+    notes = []
+    if peer:
+        versus_run = median_ms(peer["print"]) / median_ms(ours["echo"])
+        notes.append(f"Warm `echo` against llm-sandbox's `run`: {versus_run:.0f}× faster.")
+    notes.append(
+        "Latencies here depend on the machine's load (the figures grow several-fold when other work "
+        "competes for the 2 CPUs); both tools ran in the same run, on the same image."
+    )
     engine = docker_client().version().get("Version", "?")
     text = (
         "## Sandbox\n\n"
@@ -195,6 +203,8 @@ def main() -> None:
         f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.\n\n"
         "| measure | m1agent | llm-sandbox | ratio (peer / ours) | target |\n|---|---|---|---|---|\n"
         + "\n".join(rows)
+        + "\n\n"
+        + " ".join(notes)
         + "\n"
     )
     print(text)
