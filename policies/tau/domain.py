@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -148,10 +147,9 @@ class TauTool:
 
 @dataclass
 class TauDomain:
-    """One τ domain: builds fresh environments (from a DB parsed once), tasks and tools."""
+    """One τ domain: builds fresh environments, tasks and tools."""
 
     name: str
-    _raw_db: dict[str, Any] | None = field(default=None, repr=False)
 
     @cached_property
     def registry(self) -> Any:
@@ -168,16 +166,7 @@ class TauDomain:
 
     def new_env(self, task: Any | None = None) -> Any:
         """A fresh environment, with ``task``'s initial state applied when it has one."""
-        module = __import__(f"tau2.domains.{self.name}.environment", fromlist=["get_environment"])
-        db_class = __import__(f"tau2.domains.{self.name}.data_model", fromlist=["x"])
-        db_type = {"airline": "FlightDB", "retail": "RetailDB"}.get(self.name)
-        if db_type is None:
-            env = self.registry.get_env_constructor(self.name)()
-        else:
-            if self._raw_db is None:
-                env = self.registry.get_env_constructor(self.name)()
-                self._raw_db = json.loads(json.dumps(env.tools.db.model_dump()))
-            env = module.get_environment(db=getattr(db_class, db_type).model_validate(self._raw_db))
+        env = self.registry.get_env_constructor(self.name)()
         state = getattr(task, "initial_state", None) if task is not None else None
         if state is not None:
             env.set_state(state.initialization_data, state.initialization_actions, state.message_history or [])
