@@ -1,6 +1,6 @@
 """Repository packing: m1agent pack against repomix, gitingest and files-to-prompt on the same trees.
 
-One command: ``.venv/bin/python benchmarks/bench_context.py [--repeat N] [--skip-large]``.
+One command: ``.venv/bin/python benchmarks/bench_pack.py [--repeat N] [--skip-large]``.
 It downloads two public source trees (the requests and django sdists) into ``benchmarks/.peers/``,
 turns each into a git repository, installs the peers there (idempotent), and measures in one run:
 wall time and peak RSS of each tool as a separate process (medians of repeats), and the M1 tokens of
@@ -269,7 +269,7 @@ def main() -> None:
         [
             "## Context",
             "",
-            f"`python benchmarks/bench_context.py` (medians of {args.repeat} runs, each tool a separate process;",
+            f"`python benchmarks/bench_pack.py` (medians of {args.repeat} runs, each tool a separate process;",
             "tokens of each output counted with the M1 counter; ours packs to a 1M budget with ranking on,",
             f'query "{QUERY}"; cold = fresh cache, warm = second run; ratio = repomix time / tool time).',
             "CLI rows include interpreter start and importing the m1agent package; library rows are",
