@@ -1,4 +1,4 @@
-"""One demo session: a Docker sandbox holding a copy of the repository, the coding policy, and a run."""
+"""One demo session: the coding agent of ``build_coding_agent`` on a sandboxed copy of the bundled repository."""
 
 from __future__ import annotations
 
@@ -7,21 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from m1agent.agent import Agent
 from m1agent.backends.base import Backend
+from m1agent.cli.coding import coding_session
+from m1agent.cli.config import CodingConfig, SandboxSettings
 from m1agent.cli.display import EventPrinter, print_diff
 from m1agent.events import ApprovalRequested, RunFinished
-from m1agent.policies.coding import coding_policy
-from m1agent.sandboxes.config import SandboxConfig
-from m1agent.sandboxes.docker_sandbox import DockerSandbox
-from m1agent.sandboxes.tools import SandboxToolset
-from m1agent.thinking import ThinkingBudget, ThinkingGovernor
-
-INSTRUCTIONS = (
-    "You are a careful software engineer working in a sandbox. The repository is in the folder `repo/` of "
-    "the work folder. Run its tests before and after a change, change as little as needed, and end with a "
-    "short summary of what you changed and why."
-)
 
 
 @dataclass(frozen=True)
@@ -40,31 +30,25 @@ class DemoOutcome:
 async def run_session(
     backend: Backend, repo: Path, task: str, console: Console, *, sessions: Path, image: str | None = None
 ) -> DemoOutcome:
-    """Run ``task`` on a sandboxed copy of ``repo``; the checkout itself is never written."""
-    config = SandboxConfig(image=image) if image else SandboxConfig()
+    """Run ``task`` on a sandboxed copy of ``repo``; the checkout itself is never written.
+
+    The coding agent is the one ``m1agent code`` and ``m1agent run`` build, in ``ask`` mode; the
+    user's config files are not read, so the demo runs the same everywhere.
+    """
+    config = CodingConfig(mode="ask", sessions_dir=str(sessions), sandbox=SandboxSettings(image=image or ""))
     printer = EventPrinter(console)
 
     def approve(request: ApprovalRequested) -> bool:
         return True  # the demo runs unattended; the policy still decides what needs approval
 
-    async with DockerSandbox(config) as box:
-        await box.open_repo(repo)
-        agent: Agent[None] = Agent(
-            backend,
-            INSTRUCTIONS,
-            tools=[SandboxToolset(box)],
-            policies=[coding_policy("ask")],
-            approver=approve,
-            sessions=sessions,
-            thinking=ThinkingGovernor(ThinkingBudget.m1_80k()),
-        )
-        finished: RunFinished | None = None
-        session_id = ""
-        async for event in agent.stream(task):
+    finished: RunFinished | None = None
+    session_id = ""
+    async with coding_session(config, repo, backend=backend, approver=approve) as cs:
+        async for event in cs.agent.stream(task):
             printer(event)
             if isinstance(event, RunFinished):
                 finished = event
             session_id = getattr(event, "session_id", session_id) or session_id
-        changes = await box.repo_changes()
+        changes = await cs.workspace.diff()
     print_diff(console, changes.patch, title="changes made in the sandbox (your files are untouched)")
     return DemoOutcome(finished.stop_reason if finished else "error", changes.patch, session_id)
