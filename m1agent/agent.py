@@ -182,7 +182,8 @@ class Agent(Generic[DepsT]):
             temperature=self.temperature, top_p=self.top_p, backend_retries=self.backend_retries,
         )
         loop = Loop(config, state, log, listener)
-        if self.keep_thinking != state.keep_thinking:
+        # With a thinking governor its history policy decides, turn by turn; two voices would flip-flop.
+        if self.thinking is None and self.keep_thinking != state.keep_thinking:
             loop.emit(ContextChanged("thinking_policy", "keep" if self.keep_thinking else "strip"))
         if resume is not None:
             if isinstance(state.finished, RunFinished) and state.finished.stop_reason == "completed":
