@@ -105,20 +105,23 @@ def _token_counter() -> Callable[[str], int] | None:
     return (lambda s: len(enc.encode_ordinary(s))) if enc is not None else None
 
 
-def run_ours(pieces: list[str]) -> float:
+def run_ours(pieces: list[str], times: int = 1) -> float:
+    """CPU seconds to stream ``pieces`` through a fresh parser (mean of ``times`` back-to-back runs)."""
     start = time.process_time()
-    parser = StreamParser()
-    feed = parser.feed
-    for piece in pieces:
-        feed(piece)
-    parser.close()
-    return time.process_time() - start
+    for _ in range(times):
+        parser = StreamParser()
+        feed = parser.feed
+        for piece in pieces:
+            feed(piece)
+        parser.close()
+    return (time.process_time() - start) / times
 
 
-def run_parse(text: str) -> float:
+def run_parse(text: str, times: int = 1) -> float:
     start = time.process_time()
-    parse(text)
-    return time.process_time() - start
+    for _ in range(times):
+        parse(text)
+    return (time.process_time() - start) / times
 
 
 def main() -> None:
@@ -133,11 +136,13 @@ def main() -> None:
     outputs = {size: build_output(size, counter) for size in SIZES}
     streams: dict[int, list[float]] = {size: [] for size in SIZES}
     wholes: dict[int, list[float]] = {size: [] for size in SIZES}
-    # sizes take turns within each round, so a busy machine slows them alike
+    # Sizes take turns within each round, so a busy machine slows them alike; each sample covers about
+    # 80K tokens of work (the 8K output streamed 10 times over), so short runs are not timer noise.
     for _ in range(args.repeats):
         for size, (text, pieces) in outputs.items():
-            streams[size].append(run_ours(pieces))
-            wholes[size].append(run_parse(text))
+            times = max(1, round(SIZES[-1] / size))
+            streams[size].append(run_ours(pieces, times))
+            wholes[size].append(run_parse(text, times))
     rows = []
     for size, (text, pieces) in outputs.items():
         turn = parse(text)
@@ -189,7 +194,8 @@ def _write_results(rows, ratio, how_counted, peer_rows, peer_note, repeats, peer
         SECTION,
         "",
         f"`benchmarks/bench_protocol.py` on {platform.python_implementation()} {platform.python_version()}, "
-        f"{_cpus()} CPUs; token boundaries: {how_counted}; medians of {repeats} runs (peers: {peer_repeats}); "
+        f"{_cpus()} CPUs; token boundaries: {how_counted}; medians of {repeats} samples, each about 80K tokens "
+        f"of work (peers: {peer_repeats} runs); "
         "CPU time (`time.process_time`). Thinking is English prose; the calls' arguments are paths, a regex "
         "and, in the 20 KB one, Python source whose strings contain `}`, `<` and `</tool_calls>`.",
         "",
