@@ -138,7 +138,7 @@ def build_coding_agent(
     policy = coding_policy(
         config.mode,  # type: ignore[arg-type,unused-ignore]  # checked against MODES when built
         allow_commands=rules.allow_commands, deny_commands=rules.deny_commands,
-        allow_paths=rules.allow_paths, deny_paths=rules.deny_paths, read_tools=READ_TOOLS,
+        allow_paths=rules.allow_paths, deny_paths=rules.deny_paths, read_tools=[*READ_TOOLS, *rules.read_tools],
     )
     deny = [*_pack_denied_paths(), *rules.deny_paths]
     toolset = CodingToolset(sandbox, repo_root, workdir)

@@ -4,7 +4,7 @@ environment and command-line flags (in that order, later wins).
 The user's file is ``$M1AGENT_CONFIG_DIR/m1agent.toml`` (default ``~/.config/m1agent/m1agent.toml``);
 the project's is ``m1agent.toml`` or ``.m1agent/m1agent.toml`` at the repository root. A project
 file comes with the code, so it may tighten approvals but not loosen them: its ``mode`` counts only
-when stricter, and its ``allow_commands`` only when the user's file says ``trust_project = true``.
+when stricter, and its ``allow_commands`` and ``read_tools`` only when the user's file says ``trust_project = true``.
 Keys never live in these files; ``api_key_env`` names the variable that holds one.
 
     mode = "ask"                      # read-only | ask | auto
@@ -117,12 +117,18 @@ class SandboxSettings:
 
 @dataclass(slots=True)
 class Rules:
-    """Allow and deny patterns for commands and paths, added to the coding policy's own."""
+    """Allow and deny patterns for commands and paths, added to the coding policy's own.
+
+    ``read_tools`` names more tools that only read (MCP tools, by their prefixed names such as
+    ``git__git_status``): they run without approval in every mode. Every other MCP tool counts as a
+    write, like ``edit_file``: refused in read-only mode, asked about in ask mode.
+    """
 
     allow_commands: list[str] = field(default_factory=list)
     deny_commands: list[str] = field(default_factory=list)
     allow_paths: list[str] = field(default_factory=list)
     deny_paths: list[str] = field(default_factory=list)
+    read_tools: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -212,8 +218,8 @@ def _tighten_only(user: Mapping[str, Any], project: dict[str, Any]) -> dict[str,
     if mode is not None and _STRICTNESS.get(str(mode), 99) > _STRICTNESS.get(user_mode, 1):
         project.pop("mode")
     rules = project.get("rules")
-    if isinstance(rules, Mapping) and "allow_commands" in rules:
-        project["rules"] = {k: v for k, v in rules.items() if k != "allow_commands"}
+    if isinstance(rules, Mapping) and ("allow_commands" in rules or "read_tools" in rules):
+        project["rules"] = {k: v for k, v in rules.items() if k not in ("allow_commands", "read_tools")}
     return project
 
 
