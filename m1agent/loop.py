@@ -160,7 +160,7 @@ class Loop:
         cap = None
         if gov is not None:
             # The governor sizes max_tokens against the window, so it needs the prompt counted exactly.
-            self._prompt_tokens = max(self._prompt_tokens, gov.prompt_tokens(messages, specs))
+            self._prompt_tokens = gov.prompt_tokens(messages, specs)
             plan = gov.plan(
                 turn_index=index, history=st.history, prompt_tokens=self._prompt_tokens,
                 context_window=cfg.backend.context_window,
