@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,34 +296,25 @@ class MCPToolset:
         raise ServerUnavailable(f"no MCP server is named {name!r}", hint=f"configured: {', '.join(self._servers)}")
 
 
-async def _list_all_tools(client: Client) -> list[mcp_types.Tool]:
-    tools: list[mcp_types.Tool] = []
+async def _all_pages(fetch: Callable[[str | None], Awaitable[Any]], field_name: str) -> list[Any]:
+    """Every item of a paginated MCP listing, following ``next_cursor`` to the end."""
+    items: list[Any] = []
     cursor: str | None = None
     while True:
-        page = await client.list_tools(cursor=cursor)
-        tools.extend(page.tools)
+        page = await fetch(cursor)
+        items.extend(getattr(page, field_name))
         cursor = page.next_cursor
         if not cursor:
-            return tools
+            return items
+
+
+async def _list_all_tools(client: Client) -> list[mcp_types.Tool]:
+    return await _all_pages(lambda cursor: client.list_tools(cursor=cursor), "tools")
 
 
 async def _list_all_resources(client: Client) -> list[mcp_types.Resource]:
-    items: list[mcp_types.Resource] = []
-    cursor: str | None = None
-    while True:
-        page = await client.list_resources(cursor=cursor)
-        items.extend(page.resources)
-        cursor = page.next_cursor
-        if not cursor:
-            return items
+    return await _all_pages(lambda cursor: client.list_resources(cursor=cursor), "resources")
 
 
 async def _list_all_prompts(client: Client) -> list[mcp_types.Prompt]:
-    items: list[mcp_types.Prompt] = []
-    cursor: str | None = None
-    while True:
-        page = await client.list_prompts(cursor=cursor)
-        items.extend(page.prompts)
-        cursor = page.next_cursor
-        if not cursor:
-            return items
+    return await _all_pages(lambda cursor: client.list_prompts(cursor=cursor), "prompts")
