@@ -93,10 +93,27 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
 
         screen.type_line("/cost")
         screen.wait_for("requests 3")
+        # The script is used up: the server refuses the next request; the session reports it and goes on.
+        screen.type_line("One more thing")
+        out = screen.wait_for("run backend_error")
+        assert "the script has only 3 entries" in out
+        screen.wait_screen("· mode ask · context ")
         screen.type_line("/exit")
         final = screen.wait_for("[program exited]", timeout=60)
-    assert "saved under" in final
-    assert len(server.bodies) == 3
+        assert "saved under" in final
+        session_id = final.split("--resume ")[-1].split("`")[0]
+
+        # Carried on later: the conversation and the working copy's changes come back.
+        again = terminal(["env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "m1agent",
+                          "code", str(repo), "--base-url", server.base_url, "--raw", "--resume", session_id])
+        again.wait_for(f"resumed session {session_id}", timeout=120)
+        again.wait_screen("· mode ask · context ")
+        again.type_line("/diff")
+        out = again.wait_for("working copy vs your checkout")
+        assert '+    return "hello, world"' in out
+        again.type_line("/exit")
+        again.wait_for("[program exited]", timeout=60)
+    assert len(server.bodies) == 4
 
 
 WRITE_A = _call("write_file", {"path": "a.txt", "content": "a\n"})
