@@ -18,6 +18,14 @@ async def test_read_numbers_lines_and_reads_a_window(call) -> None:  # type: ign
     assert past.is_error and "has 6 lines" in past.content
 
 
+async def test_large_and_escaped_files_are_read_whole(call, repo: SandboxRepo) -> None:  # type: ignore[no-untyped-def]
+    await call("run_shell", command="seq 1 20000 > big.txt && printf 'a\\001b\\n' > ctrl.txt")
+    tail = await call("read_file", path="big.txt", start_line=19999)
+    assert tail.content.splitlines() == ["big.txt: lines 19999-20000 of 20000", " 19999\t19999", " 20000\t20000"]
+    assert (await repo.read_text("big.txt"))[1].endswith("19999\n20000\n")
+    assert (await repo.read_text("ctrl.txt"))[1] == "a\x01b\n"
+
+
 async def test_list_search_and_find(call) -> None:  # type: ignore[no-untyped-def]
     listing = (await call("list_files")).content.splitlines()
     assert "pkg/" in listing and "pkg/calc.py (66 bytes)" in listing and "README.md (19 bytes)" in listing

@@ -68,6 +68,25 @@ def op_stat(req):
     return {"path": rel, "kind": kind}
 
 
+def op_read(req):
+    """Small text files come back inline; others say so, and the host fetches them whole."""
+    real, rel = confine(req["root"], req["path"], must_exist=False)
+    if not os.path.isfile(real):
+        kind = "dir" if os.path.isdir(real) else ("missing" if not os.path.lexists(real) else "other")
+        return {"path": rel, "kind": kind}
+    size = os.path.getsize(real)
+    reply = {"path": rel, "kind": "file", "size": size}
+    if size <= int(req.get("inline", 0)):
+        with open(real, "rb") as handle:
+            data = handle.read()
+        try:
+            if not is_binary(data[:8192]):
+                reply["content"] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return reply
+
+
 def op_write(req):
     real, rel = confine(req["root"], req["path"], must_exist=False)
     if os.path.isdir(real):
@@ -172,7 +191,10 @@ def op_grep(req):
     return {"matches": matches, "more": False, "files": files_seen}
 
 
-OPS = {"stat": op_stat, "write": op_write, "delete": op_delete, "list": op_list, "glob": op_glob, "grep": op_grep}
+OPS = {
+    "read": op_read, "stat": op_stat, "write": op_write, "delete": op_delete, "list": op_list, "glob": op_glob,
+    "grep": op_grep,
+}
 
 
 def main():

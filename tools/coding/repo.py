@@ -20,6 +20,7 @@ from m1agent.sandbox import Sandbox
 
 REMOTE_SOURCE = (Path(__file__).parent / "remote.py").read_text()
 _COMMAND = f"python3 -S -c {shlex.quote(REMOTE_SOURCE)}"
+INLINE_READ = 12_000  # bytes of a file sent back with the path check; JSON escaping stays under the output cap
 
 
 class RepoPathError(M1AgentError):
@@ -71,12 +72,21 @@ class SandboxRepo:
         return full[len(base) + 1 :] if full.startswith(base + "/") else full
 
     async def read_bytes(self, path: str) -> tuple[str, bytes]:
-        """(root-relative path, content) of a regular file."""
-        relative, kind = await self.stat(path)
+        """(root-relative path, content) of a regular file. Small text files come back with the
+        path check; others go through the sandbox's file API, whole."""
+        try:
+            reply = await self.call("read", path=path, inline=INLINE_READ)
+        except M1AgentError as exc:
+            if isinstance(exc, RepoPathError):
+                raise
+            reply = await self.call("read", path=path, inline=0)  # the inline answer was cut: fetch it
+        relative, kind = reply["path"], reply["kind"]
         if kind == "missing":
             raise RepoPathError(f"{path} does not exist", hint="list the folder or search for the file")
         if kind != "file":
             raise RepoPathError(f"{path} is {'a folder' if kind == 'dir' else 'not a regular file'}")
+        if "content" in reply:
+            return relative, reply["content"].encode("utf-8")
         return relative, await self.sandbox.read_file(self._for_sandbox(relative))
 
     async def read_text(self, path: str) -> tuple[str, str]:
