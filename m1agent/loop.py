@@ -160,6 +160,8 @@ class Loop:
         cap = None
         if gov is not None:
             # The governor sizes max_tokens against the window, so it needs the prompt counted exactly.
+            if gov.counter is None:  # the backend's exact counter, when it was given one
+                gov.counter = getattr(cfg.backend, "token_counter", None)
             self._prompt_tokens = gov.prompt_tokens(messages, specs)
             plan = gov.plan(
                 turn_index=index, history=st.history, prompt_tokens=self._prompt_tokens,

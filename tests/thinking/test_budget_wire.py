@@ -105,3 +105,12 @@ async def test_thinking_tokens_counted_and_priced_per_turn_and_run(kind: str, co
     assert [t.thinking_cost for t in result.turns] == [pytest.approx(n * 2.20 / 1e6) for n in expected]
     assert result.thinking_cost == pytest.approx(sum(expected) * 2.20 / 1e6)
     assert result.cost is not None and result.thinking_cost < result.cost
+
+
+async def test_the_governor_counts_with_the_backends_exact_counter(counter: Any) -> None:
+    async with serve("raw", ["<think>\nOk.\n</think>\nHi."], counter) as (server, _backend):
+        from m1agent.backends import Completions
+
+        gov = ThinkingGovernor(ThinkingBudget(per_turn=1_000, answer_reserve=100), effort=None)
+        await Agent(Completions(server.base_url, token_counter=counter), thinking=gov).run("Hi")
+    assert gov.counter is counter
