@@ -78,8 +78,12 @@ async def _session(config: CodingConfig, repo: Path, console: Console, *, resume
         status = SessionStatus(backend.name, backend.model, context_window=backend.context_window,
                                thinking_budget=getattr(getattr(governor, "budget", None), "per_turn", None),
                                mode=config.mode)
+        async def keep_changes() -> None:  # beside the transcript, so that --resume finds them after a crash too
+            if session.session_id:
+                save_workspace(config, session.session_id, repo, (await cs.workspace.diff()).patch)
+
         session = CodeSession(cs.agent, console, status, cs.workspace, history_file=_history_file(config),
-                              repo=repo, set_mode=set_mode)
+                              repo=repo, set_mode=set_mode, after_run=keep_changes)
         if resume:
             await restore_workspace(cs, config, resume)
             from m1agent.cli.slash import dispatch

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ class CodeSession:
     history_file: Path | None = None
     repo: Path = Path(".")
     set_mode: Callable[[str], None] | None = None
+    after_run: Callable[[], Awaitable[None]] | None = None  # e.g. keep the working copy's changes with the session
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. MCP toolsets, config: for slash commands
     session_id: str | None = None
     always: set[str] = field(default_factory=set)  # tools approved for the rest of the session
@@ -96,6 +97,11 @@ class CodeSession:
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
+        if self.after_run is not None and self.session_id is not None:
+            try:
+                await self.after_run()
+            except Exception as exc:  # keeping a copy must never end the session
+                self.console.print(f"[yellow]could not save the working copy's changes[/yellow]: {escape(str(exc))}")
         self.console.print(f"[dim]{escape(self.status.line())}[/dim]")
 
     async def _consume(self, prompt: str | None) -> None:

@@ -100,8 +100,10 @@ async def _thinking(session: CodeSession, argument: str) -> bool:
     from m1agent.thinking import ThinkingBudget, ThinkingGovernor
 
     governor = session.agent.thinking
-    budget = governor.budget if isinstance(governor, ThinkingGovernor) else ThinkingBudget.m1_80k()
-    session.agent.thinking = ThinkingGovernor(replace(budget, per_turn=tokens))
+    if isinstance(governor, ThinkingGovernor):
+        session.agent.thinking = replace(governor, budget=replace(governor.budget, per_turn=tokens))
+    else:
+        session.agent.thinking = ThinkingGovernor(ThinkingBudget.m1_80k(per_turn=tokens))
     session.status.thinking_budget = tokens
     if fold is not None:
         fold.budget = tokens

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +32,7 @@ class TmuxScreen:
     def send(self, *keys: str) -> None:
         """Keys as tmux names them (``Enter``, ``Escape``, ``C-c``); literal text otherwise."""
         for key in keys:
-            if key in ("Enter", "Escape", "C-c", "C-d", "Up", "Down", "BSpace"):
+            if key in ("Enter", "Escape", "Up", "Down", "BSpace") or (key.startswith("C-") and len(key) == 3):
                 self._tmux("send-keys", "-t", "main", key)
             else:
                 self._tmux("send-keys", "-t", "main", "-l", key)
@@ -66,6 +69,14 @@ class TmuxScreen:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} was not on the screen within {timeout:g} s; the screen:\n{out}")
             time.sleep(0.2)
+
+    def kill_program(self) -> None:
+        """SIGKILL the program in the pane (a crash, as far as it can tell)."""
+        shell = self._tmux("list-panes", "-t", "main", "-F", "#{pane_pid}").split()[0]
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", shell], capture_output=True, text=True).stdout
+        for pid in children.split():
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] != b"sleep":
+                os.kill(int(pid), signal.SIGKILL)
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)

@@ -98,10 +98,10 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         out = screen.wait_for("run backend_error")
         assert "the script has only 3 entries" in out
         screen.wait_screen("· mode ask · context ")
-        screen.type_line("/exit")
-        final = screen.wait_for("[program exited]", timeout=60)
-        assert "saved under" in final
-        session_id = final.split("--resume ")[-1].split("`")[0]
+        # The process dies without /exit (SIGKILL): what the runs did was kept as they ended.
+        screen.kill_program()
+        screen.wait_for("[program exited]", timeout=60)
+        (session_id,) = [p.name for p in (tmp_path / "home/.local/share/m1agent/sessions").iterdir()]
 
         # Carried on later: the conversation and the working copy's changes come back.
         again = terminal(["env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "m1agent",
@@ -165,11 +165,16 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
         screen.type_line("/thinking")
         screen.wait_for("I will leave the repository as it is, say so.")  # the last thought, unfolded
 
+        screen.type_line("/thinking low")
+        screen.wait_for("thinking budget: up to 4,096 tokens per answer")
         screen.type_line("Go ahead")
         screen.wait_for("allow write_file?", count=2)
         screen.type_line("a")
         screen.wait_for("Wrote a.txt and b.txt.")
         out = screen.scrollback()
+        assert "/ 4,096 thinking tokens" in out
+        # Both requests answered a person's message; the second was made after /thinking low.
+        assert server.bodies[3]["max_tokens"] < server.bodies[1]["max_tokens"] - 30_000
         assert out.count("allow write_file?") == 2  # b.txt needed no second question
         assert "write_file is approved for the rest of this session" in out
 
@@ -206,7 +211,8 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
         screen.type_line("/nonsense")
         screen.wait_for("unknown command /nonsense: /help lists the commands")
         screen.type_line("/exit")
-        screen.wait_for("[program exited]", timeout=60)
+        final = screen.wait_for("[program exited]", timeout=60)
+        assert f"`m1agent code --resume {session_id}` carries it on" in final.replace("\n", "")
     assert len(server.bodies) == len(SECOND_SCRIPT) + 1  # the stalled request, then one per script entry
     history = (home / ".local" / "share" / "m1agent" / "history").read_text()
     assert "/mode read-only" in history and "Go ahead" in history
