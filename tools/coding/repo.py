@@ -20,7 +20,7 @@ from m1agent.sandbox import Sandbox
 
 REMOTE_SOURCE = (Path(__file__).parent / "remote.py").read_text()
 _COMMAND = f"python3 -S -c {shlex.quote(REMOTE_SOURCE)}"
-INLINE_READ = 12_000  # bytes of a file sent back with the path check; JSON escaping stays under the output cap
+INLINE_READ = 24_000  # bytes sent back with the path check; a reply cut by the output cap falls back
 
 
 class RepoPathError(M1AgentError):
