@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 from m1agent.sandboxes import DockerSandbox, SandboxConfig
-from m1agent.tool import RunContext
 from m1agent.tools.coding import coding_tools
 from m1agent.tools.coding.repo import SandboxRepo
+
+from m1agent.tool import RunContext
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
