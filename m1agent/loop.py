@@ -195,9 +195,9 @@ class Loop:
 
     async def _messages_to_send(self) -> list[Message]:
         gov = self.cfg.governor
+        if gov is not None and gov.history.describe() != self.state.thinking_policy:
+            self.emit(ContextChanged("thinking_policy", gov.history.describe()))  # the prompt prefix breaks
         if gov is None or gov.history.mode in ("strip", "keep"):
-            if gov is not None and (gov.history.mode == "keep") != self.state.keep_thinking:
-                self.emit(ContextChanged("thinking_policy", gov.history.mode))
             return self.state.view
         if gov.history.mode == "summarize" and gov.history.summarizer is None:
             from m1agent.thinking.summarize import backend_summarizer

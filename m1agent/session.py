@@ -171,6 +171,8 @@ class SessionState:
     """The conversation and run counters, as a fold over events. ``view`` is what the model is sent."""
 
     keep_thinking: bool = False
+    # The reasoning-history policy last announced (strip, keep, keep_last_n(n), summarize).
+    thinking_policy: str = "strip"
     history: list[Message] = field(default_factory=list)
     view: list[Message] = field(default_factory=list)
     next_turn: int = 0
@@ -303,6 +305,7 @@ class SessionState:
     def _context_changed(self, e: ContextChanged) -> None:
         if e.what == "thinking_policy":
             self.keep_thinking = e.detail == "keep"
+            self.thinking_policy = e.detail
         if e.messages is not None:
             self.history = list(e.messages)
         self._rebuild_view()

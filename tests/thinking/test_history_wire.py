@@ -91,12 +91,15 @@ async def test_summarize_asks_the_runs_own_backend_once_per_thought(counter: Any
 
 
 async def test_switching_policy_mid_session_is_one_event(counter: Any) -> None:
-    async with serve("raw", [FIRST, SECOND, THIRD], counter) as (_server, backend):
+    async with serve("raw", [FIRST, SECOND, THIRD, SECOND], counter) as (_server, backend):
         keep = Agent(backend, "Be brief.", thinking=governed("keep"))
         first = await keep.run("Hi")
         await keep.run("Hi again", session_id=first.session_id)
         strip = Agent(backend, "Be brief.", thinking=governed("strip"), sessions=keep.sessions)
         await strip.run("And again", session_id=first.session_id)
+        last_n = Agent(backend, "Be brief.", thinking=governed("keep_last_n", last_n=2), sessions=keep.sessions)
+        await last_n.run("Once more", session_id=first.session_id)
         changes = [(e.what, e.detail) for e in keep.sessions.load(first.session_id)
                    if isinstance(e, ContextChanged)]
-    assert changes == [("thinking_policy", "keep"), ("thinking_policy", "strip")]
+    assert changes == [("thinking_policy", "keep"), ("thinking_policy", "strip"),
+                       ("thinking_policy", "keep_last_n(2)")]
