@@ -76,3 +76,11 @@ def test_thinking_counted_from_server_usage_first() -> None:
     gov = ThinkingGovernor()
     reported = ModelResponse(turn=Turn(thinking="abc"), usage=Usage(thinking_tokens=77), finish_reason="stop")
     assert gov.record(reported) == 77 and gov.used == 77
+
+
+def test_thinking_events_survive_the_transcript() -> None:
+    from m1agent.events import ThinkingRecovery, ThinkingSpent, TurnStarted, event_from_json, event_to_json
+
+    for event in (ThinkingRecovery(2, "retry", "retrying (force is impossible)", False, "cut_inside_think", 800),
+                  ThinkingSpent(2, 400, 700, 300, 1_500, 10_000), TurnStarted(2, 5, 400, 300)):
+        assert event_from_json(event_to_json(event)) == event
