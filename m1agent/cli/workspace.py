@@ -63,6 +63,16 @@ def is_git_repo(checkout: Path) -> bool:
     return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == checkout.resolve()
 
 
+def subdirectory_args(checkout: Path) -> list[str]:
+    """``git apply`` reads a patch's paths from the top of the enclosing work tree; a checkout below
+    that top needs its own folder put in front, or its files would be skipped."""
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-prefix"], cwd=checkout, capture_output=True, text=True, timeout=30
+    )
+    prefix = proc.stdout.strip().rstrip("/") if proc.returncode == 0 else ""
+    return [f"--directory={prefix}"] if prefix else []
+
+
 def is_clean(checkout: Path) -> bool:
     """True when git sees nothing uncommitted (untracked files included, ignored ones not)."""
     return git(checkout, "status", "--porcelain").strip() == ""
@@ -78,6 +88,7 @@ class Workspace:
         self.sandbox = sandbox
         self.checkout = Path(checkout).resolve()
         self.history: list[Applied] = []
+        self._below = subdirectory_args(self.checkout)
 
     async def diff(self) -> RepoChanges:
         """What the agent changed in the sandbox since the start or the last apply (``/diff``)."""
@@ -92,14 +103,14 @@ class Workspace:
         files = sorted({*changes.added, *changes.modified, *changes.deleted})
         patch_file = self._save_patch(changes.patch)
         try:
-            git(self.checkout, "apply", "--check", "--whitespace=nowarn", str(patch_file))
+            git(self.checkout, "apply", *self._below, "--check", "--whitespace=nowarn", str(patch_file))
         except WorkspaceError as exc:
             raise WorkspaceError(
                 f"the changes do not apply to the checkout as it is now; nothing was written ({exc})",
                 hint=f"the patch is saved at {patch_file}; merge it by hand or undo the conflicting edits",
             ) from exc
         commit_it = is_git_repo(self.checkout) and is_clean(self.checkout)
-        git(self.checkout, "apply", "--whitespace=nowarn", str(patch_file))
+        git(self.checkout, "apply", *self._below, "--whitespace=nowarn", str(patch_file))
         sha = ""
         if commit_it:
             git(self.checkout, "add", "-A", "--", *files)
@@ -123,8 +134,8 @@ class Workspace:
             git(self.checkout, "reset", "-q", "--hard", "HEAD~1")
             how = "reset"
         else:
-            git(self.checkout, "apply", "-R", "--check", "--whitespace=nowarn", str(last.patch_file))
-            git(self.checkout, "apply", "-R", "--whitespace=nowarn", str(last.patch_file))
+            git(self.checkout, "apply", *self._below, "-R", "--check", "--whitespace=nowarn", str(last.patch_file))
+            git(self.checkout, "apply", *self._below, "-R", "--whitespace=nowarn", str(last.patch_file))
             how = "reverted"
         self.history.pop()
         self.sandbox.repo_baseline = last.baseline

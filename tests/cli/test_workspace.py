@@ -81,3 +81,21 @@ async def test_a_conflicting_checkout_is_left_untouched(workspace: Workspace, ch
         await workspace.apply()
     assert (checkout / "app.py").read_text() == "something else entirely\n"
     assert (checkout / "old.txt").exists() and not (checkout / "new.txt").exists()
+
+
+async def test_a_checkout_below_the_top_of_a_git_tree_gets_its_files(tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    (top / "svc").mkdir(parents=True)
+    (top / "svc" / "app.py").write_text("def greet():\n    return 'hi'\n")
+    (top / "svc" / "old.txt").write_text("old\n")
+    git(top, "init", "-q")
+    git(top, "add", ".")
+    git(top, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    async with DockerSandbox(SandboxConfig(memory="192m", work_size="64m"), client=docker_client()) as box:
+        await box.open_repo(top / "svc")
+        ws = Workspace(box, top / "svc")
+        await change(ws)
+        applied = await ws.apply()
+        assert applied is not None and applied.kind == "patch"
+        assert "return 'hello'" in (top / "svc" / "app.py").read_text() and (top / "svc" / "new.txt").exists()
+        assert (await ws.undo()).how == "reverted" and (top / "svc" / "old.txt").exists()
