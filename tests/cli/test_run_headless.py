@@ -99,3 +99,19 @@ def test_a_call_left_waiting_exits_4_and_resume_yes_carries_on(tmp_path: Path) -
     assert second.returncode == 0, second.stderr[-3000:]
     changes = json.loads(second.stdout.splitlines()[-1])
     assert changes["modified"] == ["calc.py"] and "+    return a + b" in changes["patch"]
+
+
+def test_apply_commits_on_success_and_a_limit_exits_3(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    with VLLMServer(script=[SCRIPT[2], SCRIPT[4], SCRIPT[0]]) as server:
+        base = ["--base-url", server.base_url, "--raw", "--json"]
+        applied = m1agent(["run", "Fix add.", str(repo), "--apply", *base], tmp_path, AUTO)
+        limited = m1agent(["run", "Run the tests.", str(repo), "--max-turns", "1", *base], tmp_path, AUTO)
+    assert applied.returncode == 0, applied.stderr[-3000:]
+    assert json.loads(applied.stdout.splitlines()[-1])["applied"].startswith("commit ")
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=repo, capture_output=True, text=True).stdout
+    assert log == "Fix add.\nstart\n" and "return a + b" in (repo / "calc.py").read_text()
+    assert limited.returncode == 3, limited.stderr[-3000:]
+    assert json.loads(limited.stdout.splitlines()[-1])["stop_reason"] == "max_turns"
