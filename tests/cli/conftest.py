@@ -44,9 +44,9 @@ class TmuxScreen:
         """The visible screen."""
         return self._tmux("capture-pane", "-p", "-t", "main")
 
-    def scrollback(self) -> str:
-        """Everything the program printed so far (screen and history)."""
-        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "main")
+    def scrollback(self, *, colours: bool = False) -> str:
+        """Everything the program printed so far (screen and history); ``colours`` keeps the escapes."""
+        return self._tmux("capture-pane", "-p", "-J", *(["-e"] if colours else []), "-S", "-", "-t", "main")
 
     def wait_for(self, text: str, *, timeout: float = 60.0, count: int = 1) -> str:
         """Poll until ``text`` appears ``count`` times in the scrollback; returns the scrollback."""
@@ -68,6 +68,19 @@ class TmuxScreen:
                 return out
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} was not on the screen within {timeout:g} s; the screen:\n{out}")
+            time.sleep(0.2)
+
+    def prompt_line(self) -> str:
+        """The last prompt line on the screen (where the person is typing)."""
+        lines = [line.rstrip() for line in self.screen().splitlines() if line.startswith("›")]
+        return lines[-1] if lines else ""
+
+    def wait_prompt(self, expected: str, *, timeout: float = 30.0) -> None:
+        """Poll until the prompt line reads exactly ``expected``."""
+        deadline = time.monotonic() + timeout
+        while self.prompt_line() != expected:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the prompt line is {self.prompt_line()!r}, not {expected!r}:\n{self.screen()}")
             time.sleep(0.2)
 
     def kill_program(self) -> None:

@@ -79,6 +79,11 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         screen.type_line("/diff")
         out = screen.wait_for("working copy vs your checkout")
         assert '+    return "hello, world"' in out and '-    return "hello"' in out
+        coloured = screen.scrollback(colours=True)  # syntax-highlighted: added and removed lines in colour
+        added = next(line for line in coloured.splitlines() if '+    return "hello, world"' in line)
+        removed = next(line for line in coloured.splitlines() if '-    return "hello"' in line)
+        assert "\x1b[" in added.split("+    return")[0] and "\x1b[" in removed.split("-    return")[0]
+        assert added.split("+    return")[0] != removed.split("-    return")[0]
 
         screen.type_line("/apply")
         screen.wait_for("applied as commit")
@@ -210,8 +215,15 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
         screen.wait_for("compacted:")
         screen.type_line("/nonsense")
         screen.wait_for("unknown command /nonsense: /help lists the commands")
-        screen.type_line("/exit")
+        # History: Up brings back the last line; Ctrl-C drops it; Ctrl-D leaves.
+        screen.wait_prompt("›")
+        screen.send("Up")
+        screen.wait_prompt("› /nonsense")
+        screen.send("C-c")
+        screen.wait_prompt("›")
+        screen.send("C-d")
         final = screen.wait_for("[program exited]", timeout=60)
+        assert "unknown command /nonsense" in final and final.count("unknown command") == 1
         assert f"`m1agent code --resume {session_id}` carries it on" in final.replace("\n", "")
     assert len(server.bodies) == len(SECOND_SCRIPT) + 1  # the stalled request, then one per script entry
     history = (home / ".local" / "share" / "m1agent" / "history").read_text()
