@@ -42,6 +42,7 @@ class CodeSession:
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. MCP toolsets, config: for slash commands
     session_id: str | None = None
     always: set[str] = field(default_factory=set)  # tools approved for the rest of the session
+    count: Callable[[str], int] = field(init=False)  # text -> M1 tokens
     printer: EventPrinter = field(init=False)
     prompter: Prompter = field(init=False)
     _shown: dict[str, asyncio.Event] = field(default_factory=dict, init=False)
@@ -52,7 +53,10 @@ class CodeSession:
         from m1agent.cli.slash import command_names
         from m1agent.tokens import load_counter
 
-        count = load_counter().count
+        # The exact counter the run itself uses when there is one, so that the live count matches the budget's.
+        counter = (getattr(self.agent.thinking, "counter", None) or getattr(self.agent.backend, "token_counter", None)
+                   or load_counter())
+        count = self.count = counter.count
         self.status.count = self.status.count or count
         fold = ThinkingFold(self.console, budget=self.status.thinking_budget, count=count)
         self.printer = EventPrinter(self.console, fold=fold)

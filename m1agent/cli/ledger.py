@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from m1agent.messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
 from m1agent.tokens import load_counter
@@ -11,10 +11,10 @@ from m1agent.tokens import load_counter
 LARGEST_RESULTS = 3
 
 
-def history_ledger(history: Sequence[Message]) -> list[tuple[str, int, int]]:
+def history_ledger(history: Sequence[Message], count: Callable[[str], int] | None = None) -> list[tuple[str, int, int]]:
     """``(kind, messages, tokens)`` rows: instructions, user, thinking, answers, tool calls, tool results,
     then the largest tool results one by one."""
-    count = load_counter().count
+    count = count or load_counter().count
     rows: dict[str, list[int]] = {}
     results: list[tuple[int, str]] = []
 

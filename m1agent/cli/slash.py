@@ -72,7 +72,7 @@ async def _context(session: CodeSession, _: str) -> bool:
         return True
     history = session.agent.load_state(session.session_id).history
     table = Table("kind", "messages", "tokens", title="history", title_justify="left")
-    for kind, count, tokens in history_ledger(history):
+    for kind, count, tokens in history_ledger(history, session.count):
         table.add_row(kind, str(count), f"{tokens:,}")
     session.console.print(table)
     return True
