@@ -5,6 +5,7 @@ from m1agent.thinking.effort import EffortHook, TurnInfo, default_effort
 from m1agent.thinking.exhaustion import Exhaustion, detect_exhaustion
 from m1agent.thinking.governor import RecoveryStep, ThinkingGovernor, TurnPlan, merge_forced
 from m1agent.thinking.history import ReasoningHistory
+from m1agent.thinking.summarize import backend_summarizer
 
 __all__ = [
     "EffortHook",
@@ -15,6 +16,7 @@ __all__ = [
     "ThinkingGovernor",
     "TurnInfo",
     "TurnPlan",
+    "backend_summarizer",
     "compute_max_tokens",
     "default_effort",
     "detect_exhaustion",
