@@ -210,6 +210,17 @@ class ThinkingRecovery:
 
 
 @dataclass(frozen=True, slots=True)
+class SideRequest:
+    """A request the run made besides its turns (a summary of an earlier thought): counted in the usage."""
+
+    purpose: str
+    usage: Usage
+    cost: float | None = None
+    model: str = ""
+    kind: Literal["side_request"] = "side_request"
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     """The run ended; ``stop_reason`` says why."""
 
@@ -237,6 +248,7 @@ RunEvent = (
     | ContextChanged
     | ThinkingSpent
     | ThinkingRecovery
+    | SideRequest
     | RunFinished
     | ModelDelta
 )
@@ -270,6 +282,7 @@ __all__ = [
     "RunEvent",
     "RunFinished",
     "RunStarted",
+    "SideRequest",
     "ThinkingRecovery",
     "ThinkingSpent",
     "ToolCallFinished",

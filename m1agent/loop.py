@@ -23,6 +23,7 @@ from m1agent.events import (
     RetryFeedback,
     RunEvent,
     RunFinished,
+    SideRequest,
     ThinkingRecovery,
     ThinkingSpent,
     ToolCallFinished,
@@ -199,12 +200,23 @@ class Loop:
             self.emit(ContextChanged("thinking_policy", gov.history.describe()))  # the prompt prefix breaks
         if gov is None or gov.history.mode in ("strip", "keep"):
             return self.state.view
-        if gov.history.mode == "summarize" and gov.history.summarizer is None:
+        summarizer = gov.history.summarizer
+        if gov.history.mode == "summarize" and (summarizer is None or getattr(summarizer, "per_run", False)):
             from m1agent.thinking.summarize import backend_summarizer
 
-            gov.history.summarizer = backend_summarizer(self.cfg.backend)
+            # Bound to this run, so that the summaries' tokens count in this run's usage.
+            summarizer = backend_summarizer(self.cfg.backend, on_response=self._side_request)
+            summarizer.per_run = True  # type: ignore[attr-defined]
+            gov.history.summarizer = summarizer
         view: list[Message] = await gov.history.apply(self.state.history)
         return view
+
+    def _side_request(self, response: ModelResponse) -> None:
+        """A summary request's tokens (its thinking counted too) go into the run's usage and cost."""
+        response = self.cfg.governor.account(response)
+        model = response.model or self.cfg.backend.model
+        cost = self.cfg.pricing.cost(model, response.usage) if self.cfg.pricing is not None else None
+        self.emit(SideRequest("thinking_summary", response.usage, cost, model))
 
     async def _generate(self, request: ModelRequest) -> ModelResponse:
         """One generation, retrying errors the backend calls retryable (bounded, with backoff)."""

@@ -22,6 +22,7 @@ from m1agent.events import (
     RunEvent,
     RunFinished,
     RunStarted,
+    SideRequest,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
@@ -310,6 +311,12 @@ class SessionState:
             self.history = list(e.messages)
         self._rebuild_view()
 
+    def _side_request(self, e: SideRequest) -> None:
+        self.usage = self.usage + e.usage
+        self.run_usage = self.run_usage + e.usage
+        if e.cost is not None:
+            self.run_cost = (self.run_cost or 0.0) + e.cost
+
     def _run_finished(self, e: RunFinished) -> None:
         self.finished = e
 
@@ -325,6 +332,7 @@ _HANDLERS: dict[type, Callable[[SessionState, Any], None]] = {
     ApprovalResolved: SessionState._approval_resolved,
     ContextChanged: SessionState._context_changed,
     RunFinished: SessionState._run_finished,
+    SideRequest: SessionState._side_request,
 }
 
 __all__ = ["TRANSCRIPT", "UNKNOWN_TOOLS", "SessionLog", "SessionState", "SessionStore", "failure_key", "new_id"]

@@ -7,6 +7,8 @@ stays stable from then on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from m1agent.backends.base import Backend, ModelRequest, ModelResponse
 from m1agent.messages import UserMessage
 from m1agent.thinking.history import SUMMARY_INSTRUCTIONS, Summarizer
@@ -20,9 +22,15 @@ def summary_prompt(thinking: str) -> str:
     return f"{SUMMARY_INSTRUCTIONS}\n\n<reasoning>\n{thinking}\n</reasoning>"
 
 
-def backend_summarizer(backend: Backend, *, max_tokens: int = SUMMARY_MAX_TOKENS) -> Summarizer:
+def backend_summarizer(
+    backend: Backend,
+    *,
+    max_tokens: int = SUMMARY_MAX_TOKENS,
+    on_response: Callable[[ModelResponse], None] | None = None,
+) -> Summarizer:
     """A summarizer that sends one short, tool-free request per thought to ``backend``.
 
+    ``on_response`` sees each summary response, so that its tokens are counted in the run's usage.
     A summary that comes back empty (the request's own thinking ran out) leaves the thought out,
     as ``strip`` would, rather than failing the run.
     """
@@ -34,7 +42,11 @@ def backend_summarizer(backend: Backend, *, max_tokens: int = SUMMARY_MAX_TOKENS
         async for event in backend.stream(request):
             if isinstance(event, ModelResponse):
                 response = event
-        return response.turn.text.strip() if response is not None else ""
+        if response is None:
+            return ""
+        if on_response is not None:
+            on_response(response)
+        return response.turn.text.strip()
 
     return summarize
 

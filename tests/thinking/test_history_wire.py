@@ -8,6 +8,7 @@ import pytest
 from thinking_wire_helpers import all_different, serve
 
 from m1agent import Agent, ContextChanged
+from m1agent.events import SideRequest
 from m1agent.thinking import ReasoningHistory, ThinkingBudget, ThinkingGovernor
 from m1agent.thinking.summarize import summary_prompt
 
@@ -74,10 +75,16 @@ async def test_summarize_asks_the_runs_own_backend_once_per_thought(counter: Any
     async with serve("raw", script, counter) as (server, backend):
         agent = Agent(backend, "Be brief.", thinking=governed("summarize"))
         first = await agent.run("Hi")
-        await agent.run("Hi again", session_id=first.session_id)
+        second = await agent.run("Hi again", session_id=first.session_id)
         third = await agent.run("And again", session_id=first.session_id)
         bodies = server.bodies
     assert third.output == "Still here." and len(bodies) == 5 and all_different(bodies)
+    # The summary requests are counted in the run that made them: run 2 paid for two requests.
+    side = [e for e in agent.sessions.load(first.session_id) if isinstance(e, SideRequest)]
+    assert [e.purpose for e in side] == ["thinking_summary", "thinking_summary"]
+    assert side[0].usage.thinking_tokens == counter.count("<think>\nShort.\n</think>\n")
+    assert second.usage.requests == 2 and second.usage.input_tokens == sum(
+        counter.count(bodies[i]["prompt"]) for i in (1, 2))
     # Request 1 and 3 ask for summaries (no tools, the instruction and the thought); each thought once.
     assert summary_prompt("The user greets me.") in bodies[1]["prompt"]
     assert summary_prompt("A second greeting.") in bodies[3]["prompt"]
