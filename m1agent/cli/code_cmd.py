@@ -53,7 +53,7 @@ def code_command(
 async def _session(config: CodingConfig, repo: Path, console: Console, *, resume: str | None) -> None:
     from m1agent.cli.code_session import CodeSession
     from m1agent.cli.coding import coding_session, make_backend
-    from m1agent.cli.run_cmd import restore_workspace, save_workspace
+    from m1agent.cli.run_cmd import restore_workspace, save_workspace, saved_workspace
     from m1agent.cli.status import SessionStatus
     from m1agent.policies.coding import coding_policy
     from m1agent.tools.coding.toolset import READ_TOOLS
@@ -82,10 +82,17 @@ async def _session(config: CodingConfig, repo: Path, console: Console, *, resume
             if session.session_id:
                 save_workspace(config, session.session_id, repo, (await cs.workspace.diff()).patch)
 
+        async def restore_changes(session_id: str) -> str:
+            if not saved_workspace(config, session_id).get("patch"):
+                return ""
+            if not (await cs.workspace.diff()).empty:  # never mix two sessions' changes in one working copy
+                return "its saved changes were not put back: the working copy has changes of its own (/diff)"
+            await restore_workspace(cs, config, session_id)
+            return "its changes are back in the working copy (/diff)"
+
         session = CodeSession(cs.agent, console, status, cs.workspace, history_file=_history_file(config),
-                              repo=repo, set_mode=set_mode, after_run=keep_changes)
+                              repo=repo, set_mode=set_mode, after_run=keep_changes, restore_changes=restore_changes)
         if resume:
-            await restore_workspace(cs, config, resume)
             from m1agent.cli.slash import dispatch
 
             await dispatch(session, f"/resume {resume}")

@@ -39,6 +39,7 @@ class CodeSession:
     repo: Path = Path(".")
     set_mode: Callable[[str], None] | None = None
     after_run: Callable[[], Awaitable[None]] | None = None  # e.g. keep the working copy's changes with the session
+    restore_changes: Callable[[str], Awaitable[str]] | None = None  # a resumed session's changes -> a note
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. MCP toolsets, config: for slash commands
     session_id: str | None = None
     always: set[str] = field(default_factory=set)  # tools approved for the rest of the session

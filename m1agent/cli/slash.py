@@ -236,10 +236,13 @@ async def _resume(session: CodeSession, argument: str) -> bool:
     if not store.exists(argument):
         session.console.print(f"[red]no session {escape(argument)}[/red]: /resume lists them")
         return True
+    switching = argument != session.session_id
     session.session_id = argument
     session.status.session_id = argument
     state = session.agent.load_state(argument)
-    session.console.print(f"resumed session {escape(argument)} ({len(state.history)} messages)")
+    note = await session.restore_changes(argument) if switching and session.restore_changes else ""
+    session.console.print(f"resumed session {escape(argument)} ({len(state.history)} messages)"
+                          + (f"; {escape(note)}" if note else ""))
     if state.unresolved_calls:
         await session.run(None)
     return True

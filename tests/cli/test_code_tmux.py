@@ -111,7 +111,8 @@ def test_a_session_with_thinking_a_tool_call_an_approval_diff_apply_and_undo(tmp
         # Carried on later: the conversation and the working copy's changes come back.
         again = terminal(["env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "m1agent",
                           "code", str(repo), "--base-url", server.base_url, "--raw", "--resume", session_id])
-        again.wait_for(f"resumed session {session_id}", timeout=120)
+        out = again.wait_for("its changes are back in the working copy", timeout=120)
+        assert f"resumed session {session_id} (" in out
         again.wait_screen("· mode ask · context ")
         again.type_line("/diff")
         out = again.wait_for("working copy vs your checkout")
