@@ -22,6 +22,7 @@ from m1agent.events import (
     RetryFeedback,
     RunEvent,
     RunFinished,
+    ThinkingRecovery,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
@@ -164,7 +165,9 @@ class EventPrinter:
             out.print(f"[yellow]feedback to the model[/yellow]: {escape(event.message.splitlines()[0])}")
         elif isinstance(event, LimitHit):
             out.print(f"[red]limit reached[/red]: {event.limit} ({event.used:g} of {event.maximum:g})")
-        elif isinstance(event, ContextChanged) and event.what != "thinking_policy":
+        elif isinstance(event, ThinkingRecovery):
+            out.print(f"[yellow]thinking budget[/yellow] ({event.action}): {escape(event.note)}")
+        elif isinstance(event, ContextChanged) and event.what not in ("thinking_policy", "thinking_recovery"):
             out.print(f"[dim]{escape(event.what)}: {escape(event.detail)}[/dim]")
         elif isinstance(event, RunFinished):
             self._finished(event)
