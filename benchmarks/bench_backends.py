@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import openai
+from results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from m1agent.backends import VLLM, Completions, MiniMax, ModelRequest  # noqa: E402
-from m1agent.messages import ToolSpec, UserMessage  # noqa: E402
-from m1agent.testing import MiniMaxServer, VLLMServer  # noqa: E402
-from m1agent.tokens import load_counter  # noqa: E402
+from m1agent.backends import VLLM, Completions, MiniMax, ModelRequest
+from m1agent.messages import ToolSpec, UserMessage
+from m1agent.testing import MiniMaxServer, VLLMServer
+from m1agent.tokens import load_counter
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Backends"
@@ -118,19 +119,7 @@ def main() -> None:
             print(f"{label} | {name}: {cpu:.3f} s CPU, {1e6 * cpu / chunks:.1f} µs/chunk, {ratio}")
             lines.append(f"| {label} | {name} | {chunks} | {cpu:.3f} | {1e6 * cpu / chunks:.1f} | {ratio} |")
     lines += ["", "Ours parse the M1 text, validate calls and build typed deltas; the peer only decodes chunks.", ""]
-    _replace_section("\n".join(lines))
-
-
-def _replace_section(body: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + body
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + body + (old[nxt + 1 :] if nxt >= 0 else "")
-    RESULTS.write_text(new.rstrip("\n") + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)} ({SECTION})")
+    write_section("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import statistics
 import subprocess
 from pathlib import Path
 
+from results import write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PEERS = HERE / ".peers"
@@ -238,19 +240,7 @@ def main() -> None:
     print()
     print(section)
     if not args.no_write:
-        write_section(HERE / "RESULTS.md", section)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's ``## Loop`` section of RESULTS.md, leaving the others alone."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Loop\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end:] if end >= 0 else "")
-    path.write_text(text)
+        write_section(section)
 
 
 if __name__ == "__main__":

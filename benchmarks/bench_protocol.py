@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from results import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from m1agent.protocol import StreamParser, parse  # noqa: E402
+from m1agent.protocol import StreamParser, parse
 
 SIZES = (8_000, 40_000, 80_000)
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -235,25 +237,13 @@ def _write_results(rows, ratio, how_counted, peer_rows, peer_note, repeats, peer
                     f"for 10× the tokens (ours: {ratio:.1f}×)."
                 )
     lines.append("")
-    _replace_section("\n".join(lines))
+    write_section("\n".join(lines))
 
 
 def _cpus() -> int:
     import os
 
     return os.cpu_count() or 1
-
-
-def _replace_section(body: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + body
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + body + ("\n" + old[nxt + 1 :] if nxt >= 0 else "")
-    RESULTS.write_text(new.rstrip("\n") + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)} ({SECTION})")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from m1agent.sandboxes import DEFAULT_IMAGE, DockerSandbox, docker_client
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".peers" / "llm-sandbox"
@@ -126,18 +127,6 @@ async def measure_ours(runs: int, warm: int, per_box: int) -> dict[str, object]:
 
 def median_ms(values: object) -> float:
     return statistics.median(values) * 1000  # type: ignore[arg-type]
-
-
-def write_section(text: str) -> None:
-    results = HERE / "RESULTS.md"
-    current = results.read_text() if results.exists() else "# Benchmark results\n"
-    start = current.find("\n## Sandbox\n")
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + 1)
-        updated = current[:start].rstrip("\n") + "\n\n" + text + (current[end:] if end != -1 else "")
-    results.write_text(updated)
 
 
 def main() -> None:

@@ -29,15 +29,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from results import write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from m1agent import Agent, tool  # noqa: E402
-from m1agent.backends import VLLM, Completions  # noqa: E402
-from m1agent.testing import VLLMServer  # noqa: E402
-from m1agent.thinking import ReasoningHistory, ThinkingBudget, ThinkingGovernor  # noqa: E402
-from m1agent.tokens import load_counter  # noqa: E402
+from m1agent import Agent, tool
+from m1agent.backends import VLLM, Completions
+from m1agent.testing import VLLMServer
+from m1agent.thinking import ReasoningHistory, ThinkingBudget, ThinkingGovernor
+from m1agent.tokens import load_counter
 
 THINKING_TOKENS = 8_000
 TURNS = 20
@@ -170,19 +172,7 @@ def main() -> None:
     print()
     print(section)
     if not args.no_write:
-        write_section(HERE / "RESULTS.md", section)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's ``## Thinking`` section of RESULTS.md, leaving the others alone."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Thinking\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end:] if end >= 0 else "")
-    path.write_text(text)
+        write_section(section)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Tokens"
@@ -132,15 +134,7 @@ def _write(rows: list[tuple[str, str]], megabytes: float, tokens: int, ratio: fl
         "",
     ]
     body = "\n".join(lines)
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + body
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + body + (old[nxt + 1 :] if nxt >= 0 else "")
-    RESULTS.write_text(new.rstrip("\n") + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)} ({SECTION})")
+    write_section(body)
 
 
 if __name__ == "__main__":

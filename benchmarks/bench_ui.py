@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+from results import write_section
 from rich.console import Console
 from rich.text import Text
 
@@ -117,15 +118,7 @@ def _write(rows: list[tuple[str, str, str, str]], deltas: int, exact: bool, repe
         "",
     ]
     body = "\n".join(lines)
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + body
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + body + ("\n" + old[end + 1:] if end >= 0 else "")
-    RESULTS.write_text(new.rstrip("\n") + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)} ({SECTION})")
+    write_section(body)
 
 
 if __name__ == "__main__":
