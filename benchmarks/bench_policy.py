@@ -149,7 +149,7 @@ def main() -> None:
         "reads, a confirmed cancellation, a refused call on another user's reservation) checked at all three "
         f"points; engine time per call, tools excluded; medians of {args.repeat} measurements of "
         f"{args.rounds} conversations (uncached: {max(10, args.rounds // 10)}); 1-minute load average at the end "
-        f"{load:.1f} on {os.cpu_count()} CPUs. No peer runs the same rules; the issue names none for this figure.",
+        f"{load:.1f} on {os.cpu_count()} CPUs. No peer runs the same rules, so none is measured.",
         "",
         "| DB view | earlier messages in history | median ms/call | p90 ms/call |",
         "|---|---|---|---|",
