@@ -14,7 +14,8 @@ The grammar (``parse`` is this parser fed the whole text at once, so both agree 
   whitespace and ``, [ ] }`` are ignored; any other text up to a line break or ``{`` is reported as
   ``invalid_tool_call_json``. An object is cut short (reported, not run) by a raw line break inside a
   string, by a ``{`` where no value can start (the previous call lost its closing brace), by
-  ``</tool_calls>`` outside a string, or by the end of the output. A complete object is judged by
+  ``</tool_calls>`` outside a string, or by the end of the output. Objects are read by
+  :class:`m1agent.protocol.call_scanner.CallObjectScanner`; a complete one is judged by
   :func:`m1agent.protocol.calls.read_call` (``arguments`` given as a JSON string are decoded, and a
   call written with Python-style single quotes is repaired).
 
@@ -35,41 +36,27 @@ Delta contract:
 
 from __future__ import annotations
 
-import json
 import re
 
 from m1agent.protocol import calls
+from m1agent.protocol.call_scanner import CallObjectScanner, Verdict
+from m1agent.protocol.tags import CALLS_CLOSE, CALLS_OPEN, THINK_CLOSE, THINK_OPEN, next_tag, tag_at
 from m1agent.protocol.types import (
     ParseProblem,
     ProblemFound,
     StreamDelta,
     TextDelta,
     ThinkingDelta,
-    ToolCallArgsDelta,
     ToolCallDone,
     ToolCallPart,
-    ToolCallStart,
     Turn,
-    call_id,
 )
-
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-CALLS_OPEN, CALLS_CLOSE = "<tool_calls>", "</tool_calls>"
-_TAGS = (THINK_OPEN, THINK_CLOSE, CALLS_OPEN, CALLS_CLOSE)
-_TAG_PREFIXES = frozenset(tag[:i] for tag in _TAGS for i in range(1, len(tag)))
-_LONGEST_TAG = max(len(tag) for tag in _TAGS)
 
 _START, _THINK, _TEXT, _BLOCK, _GARBAGE, _OBJECT = range(6)
 
 _NON_SPACE = re.compile(r"\S")
 _BLOCK_ITEM = re.compile(r"[^\s,\[\]}]")
 _GARBAGE_END = re.compile(r"[\n{<]")
-_IN_STRING = re.compile(r'["\\\n]')
-_JSON_TOKEN = re.compile(r'[{}\[\]":,<]|[^\s{}\[\]":,<]+')
-# After one of these, a value is complete, so a "{" there cannot belong to the same object.
-_VALUE_ENDS = frozenset('}]"v')
-
-_ARGS_NONE, _ARGS_IN, _ARGS_DONE = range(3)
 
 
 class StreamParser:
@@ -95,12 +82,8 @@ class StreamParser:
         # calls
         self._calls: list[ToolCallPart] = []
         self._problems: list[ParseProblem] = []
-        self._next_index = 0
         self._garbage: list[str] = []
-        self._index = 0  # index of the call object being read
-        self._args_from = 0  # where the not yet emitted argument text starts in the current input
-        self._capture_from = 0
-        self._reset_object()
+        self._call_scanner = CallObjectScanner(turn_index)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -135,9 +118,7 @@ class StreamParser:
             self._end_garbage()
             self._problem(calls.unclosed_tool_calls())
         elif state == _OBJECT:
-            self._finish_args(None, 0)
-            raw = "".join(self._obj_parts)
-            self._reset_object_after(calls.truncated_call(raw))
+            self._record_call(self._call_scanner.truncate())
             self._problem(calls.unclosed_tool_calls())
         elif state == _BLOCK:
             self._problem(calls.unclosed_tool_calls())
@@ -179,16 +160,6 @@ class StreamParser:
         self._held = data[at:]
         return len(data)
 
-    def _tag_at(self, data: str, at: int) -> str | None:
-        """The tag starting at ``data[at]`` ('<'); "" when more input is needed to tell; None if no tag."""
-        for tag in _TAGS:
-            if data.startswith(tag, at):
-                return tag
-        rest = data[at : at + _LONGEST_TAG]
-        if not self._final and at + len(rest) == len(data) and rest in _TAG_PREFIXES:
-            return ""
-        return None
-
     # --- outside tool blocks ------------------------------------------------------------------
 
     def _at_start(self, data: str, pos: int) -> int:
@@ -205,18 +176,8 @@ class StreamParser:
         self._state = _TEXT
         return i
 
-    def _next_tag(self, data: str, pos: int) -> tuple[int, str | None]:
-        """Position and name of the next tag (or possible tag prefix, named "") at or after ``pos``."""
-        lt = data.find("<", pos)
-        while lt >= 0:
-            tag = self._tag_at(data, lt)
-            if tag is not None:
-                return lt, tag
-            lt = data.find("<", lt + 1)
-        return -1, None
-
     def _in_think(self, data: str, pos: int) -> int:
-        lt, tag = self._next_tag(data, pos)
+        lt, tag = next_tag(data, pos, self._final)
         if lt < 0 or tag is None:
             self._emit_thinking(data[pos:] if pos else data)
             return len(data)
@@ -262,7 +223,7 @@ class StreamParser:
         self._out.append(ThinkingDelta(piece))
 
     def _in_text(self, data: str, pos: int) -> int:
-        lt, tag = self._next_tag(data, pos)
+        lt, tag = next_tag(data, pos, self._final)
         if lt < 0 or tag is None:
             self._emit_text(data[pos:] if pos else data)
             return len(data)
@@ -307,10 +268,10 @@ class StreamParser:
         c = data[i]
         if c == "{":
             self._state = _OBJECT
-            self._begin_object()
+            self._call_scanner.begin()
             return i
         if c == "<":
-            tag = self._tag_at(data, i)
+            tag = tag_at(data, i, self._final)
             if tag == "":
                 return self._hold(data, i)
             if tag == CALLS_CLOSE:
@@ -332,7 +293,7 @@ class StreamParser:
         i = m.start()
         c = data[i]
         if c == "<":
-            tag = self._tag_at(data, i)
+            tag = tag_at(data, i, self._final)
             if tag == "":
                 self._garbage.append(data[pos:i])
                 return self._hold(data, i)
@@ -352,194 +313,25 @@ class StreamParser:
 
     # --- inside one call object ---------------------------------------------------------------
 
-    def _reset_object(self) -> None:
-        self._obj_parts: list[str] = []
-        self._depth = 0
-        self._in_str = False
-        self._escaped = False
-        self._last = ""  # the last structural token: one of {}[]":, or "v" for any other value text
-        self._key = ""  # the last key read directly in the call object
-        self._capture: list[str] | None = None  # text of a key or of the name value being read
-        self._capture_is_name = False
-        self._name: str | None = None
-        self._started = False
-        self._args = _ARGS_NONE
-        self._args_depth = 0
-        self._args_kind = ""
-        self._args_pending: list[str] = []
-
-    def _begin_object(self) -> None:
-        self._reset_object()
-        self._index = self._next_index
-        self._next_index += 1
-
-    def _reset_object_after(self, problem: ParseProblem | None, call: ToolCallPart | None = None) -> None:
-        index = self._index
-        if call is not None:
-            if not self._started:
-                self._start_call(call.name)
-            self._calls.append(call)
-            self._out.append(ToolCallDone(index, call))
-        elif problem is not None:
-            self._problem(problem, index)
-        self._reset_object()
-
-    def _start_call(self, name: str) -> None:
-        self._started = True
-        self._out.append(ToolCallStart(self._index, call_id(self.turn_index, self._index), name))
-        if self._args_pending:
-            self._out.append(ToolCallArgsDelta(self._index, "".join(self._args_pending)))
-            self._args_pending = []
-
-    def _args_text(self, s: str) -> None:
-        if not s:
-            return
-        if self._started:
-            self._out.append(ToolCallArgsDelta(self._index, s))
-        else:
-            self._args_pending.append(s)
-
-    def _finish_args(self, data: str | None, upto: int) -> None:
-        """Emit argument text of ``data`` up to ``upto`` if the arguments value is still open."""
-        if self._args == _ARGS_IN and data is not None:
-            self._args_text(data[self._args_from : upto])
-            self._args_from = upto
-
-    def _complete(self, data: str, obj_from: int, end: int) -> int:
-        self._obj_parts.append(data[obj_from:end])
-        raw = "".join(self._obj_parts)
-        result = calls.read_call(raw, call_id(self.turn_index, self._index))
-        if isinstance(result, ToolCallPart):
-            self._reset_object_after(None, result)
-        else:
-            index = self._index
-            for problem in result:
-                self._problem(problem, index)
-            self._reset_object()
-        self._state = _BLOCK
-        return end
-
-    def _cut(self, data: str, obj_from: int, at: int, why: str) -> int:
-        """The object cannot go on at ``data[at]``: report what was read, resume between calls there."""
-        self._finish_args(data, at)
-        self._obj_parts.append(data[obj_from:at])
-        raw = "".join(self._obj_parts).strip()
-        self._reset_object_after(calls.invalid_json(raw, why))
-        self._state = _BLOCK
-        return at
-
     def _in_object(self, data: str, pos: int) -> int:
-        n = len(data)
-        obj_from = pos
-        self._args_from = pos
-        while pos < n:
-            if self._in_str:
-                if self._escaped:
-                    self._escaped = False
-                    pos += 1
-                    continue
-                m = _IN_STRING.search(data, pos)
-                if m is None:
-                    pos = n
-                    break
-                j = m.start()
-                c = data[j]
-                if c == "\\":
-                    if j + 1 < n:
-                        pos = j + 2
-                    else:
-                        self._escaped = True
-                        pos = n
-                    continue
-                if c == "\n":
-                    why = "a string in it runs past the end of the line (write line breaks inside strings as \\n)"
-                    return self._cut(data, obj_from, j, why)
-                pos = j + 1
-                self._in_str = False
-                self._last = '"'
-                if self._capture is not None:
-                    self._end_capture(data[self._capture_from : j])
-                if self._args == _ARGS_IN and self._args_kind == '"':
-                    self._finish_args(data, pos)
-                    self._args = _ARGS_DONE
-                continue
-            m = _JSON_TOKEN.search(data, pos)
-            if m is None:
-                pos = n
-                break
-            j = m.start()
-            c = data[j]
-            if self._depth == 1 and self._last == ":" and self._args == _ARGS_NONE and self._key == "arguments":
-                self._args = _ARGS_IN
-                self._args_from = j
-                self._args_kind = c if c in '{["' else "v"
-                self._args_depth = 1
-            if c == '"':
-                self._in_str = True
-                pos = j + 1
-                if self._depth == 1 and (
-                    self._last in ("{", ",") or (self._last == ":" and self._key == "name" and self._name is None)
-                ):
-                    self._capture = []
-                    self._capture_from = pos
-                    self._capture_is_name = self._last == ":"
-                continue
-            pos = j + 1
-            if c == "{" or c == "[":
-                if c == "{" and self._depth >= 1 and self._last in _VALUE_ENDS:
-                    why = "it was never closed: the next call object starts before its closing brace"
-                    return self._cut(data, obj_from, j, why)
-                self._depth += 1
-                self._last = c
-            elif c == "}" or c == "]":
-                self._depth -= 1
-                self._last = c
-                if self._args == _ARGS_IN and self._depth == self._args_depth and self._args_kind in "{[":
-                    self._finish_args(data, pos)
-                    self._args = _ARGS_DONE
-                if self._depth <= 0:
-                    self._finish_args(data, j)
-                    return self._complete(data, obj_from, pos)
-            elif c == ":" or c == ",":
-                if c == "," and self._args == _ARGS_IN and self._depth == 1 and self._args_kind == "v":
-                    self._finish_args(data, j)
-                    self._args = _ARGS_DONE
-                self._last = c
-            elif c == "<":
-                tag = self._tag_at(data, j)
-                if tag == "":
-                    self._finish_args(data, j)
-                    self._obj_parts.append(data[obj_from:j])
-                    return self._hold(data, j)
-                if tag == CALLS_CLOSE:
-                    return self._cut(data, obj_from, j, "the block ended before the call object was closed")
-                self._last = "v"
-            else:
-                self._last = "v"
-                pos = m.end()
-        # out of input: keep what was read
-        self._finish_args(data, n)
-        self._obj_parts.append(data[obj_from:n] if obj_from else data)
-        if self._capture is not None:
-            self._capture.append(data[self._capture_from : n])
-            self._capture_from = 0
-        return n
+        scanner = self._call_scanner
+        stop = scanner.scan(data, pos, self._out, self._final)
+        verdict = scanner.verdict
+        if verdict is None:
+            return stop if stop == len(data) else self._hold(data, stop)
+        self._record_call(verdict)
+        self._state = _BLOCK
+        return stop
 
-    def _end_capture(self, tail: str) -> None:
-        assert self._capture is not None
-        self._capture.append(tail)
-        raw = "".join(self._capture)
-        self._capture = None
-        try:
-            value = json.loads(f'"{raw}"') if "\\" in raw else raw
-        except json.JSONDecodeError:
-            return
-        if self._capture_is_name:
-            self._name = value
-            if not self._started:
-                self._start_call(value)
+    def _record_call(self, verdict: Verdict) -> None:
+        """Put the call object that just ended into the turn: the call to run, or its problems."""
+        index = self._call_scanner.index
+        if isinstance(verdict, ToolCallPart):
+            self._calls.append(verdict)
+            self._out.append(ToolCallDone(index, verdict))
         else:
-            self._key = value
+            for problem in verdict:
+                self._problem(problem, index)
 
     # --- problems -----------------------------------------------------------------------------
 
