@@ -16,6 +16,11 @@ from m1agent.usage import Usage
 DEFAULT_MAX_TOKENS = 40_000
 
 
+def extra_body(request: ModelRequest) -> dict[str, Any]:
+    """The request's extra body fields, never ``tool_choice``: "required" would stop M1 from thinking."""
+    return {k: v for k, v in request.extra_body.items() if k != "tool_choice"}
+
+
 class Run(Protocol):
     """Per-request state kept across attempts."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import openai
 
-from m1agent.backends._common import Counter, HTTPBackend, secret_from
+from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter, HTTPBackend, secret_from
 from m1agent.backends._http import (
     TRANSPORT_ERRORS,
     RetryPolicy,
@@ -31,13 +31,13 @@ class OpenAIProtocolBackend(HTTPBackend):
         self,
         base_url: str,
         *,
-        model: str | None,
-        api_key: str | None,
-        context_window: int | None,
-        timeouts: Timeouts | None,
-        retry: RetryPolicy | None,
-        default_max_tokens: int,
-        token_counter: Counter | None,
+        model: str | None = None,
+        api_key: str | None = None,
+        context_window: int | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        token_counter: Counter | None = None,
     ) -> None:
         super().__init__(
             model=model or "",

@@ -15,8 +15,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter
-from m1agent.backends._http import RetryPolicy, Timeouts
+from m1agent.backends._common import extra_body
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
 from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
@@ -64,36 +63,12 @@ class Completions(OpenAIProtocolBackend):
     # The prompt is ours, so a cut-off answer can be continued (thinking budget forcing, resumes).
     can_continue = True
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        model: str | None = None,
-        api_key: str | None = None,
-        context_window: int | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        default_max_tokens: int = DEFAULT_MAX_TOKENS,
-        token_counter: Counter | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            model=model,
-            api_key=api_key,
-            context_window=context_window,
-            timeouts=timeouts,
-            retry=retry,
-            default_max_tokens=default_max_tokens,
-            token_counter=token_counter,
-        )
-
     def _new_run(self, request: ModelRequest) -> _Run:
         prompt = build_prompt(request)
         return _Run(prompt, self.max_tokens_for(request, prompt), StreamParser(request.turn_index))
 
     def _body_extras(self, request: ModelRequest) -> dict[str, Any]:
-        extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}  # never "required"
-        return {"skip_special_tokens": False, **extra}
+        return {"skip_special_tokens": False, **extra_body(request)}
 
     async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
         model = await self.resolve_model()

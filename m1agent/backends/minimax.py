@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from m1agent.backends._assemble import ServerCalls, TurnAssembler
-from m1agent.backends._common import Counter, HTTPBackend, secret_from
+from m1agent.backends._common import Counter, HTTPBackend, extra_body, secret_from
 from m1agent.backends._http import (
     RetryPolicy,
     Secret,
@@ -145,7 +145,7 @@ class MiniMax(HTTPBackend):
 
     def body(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of one request."""
-        extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}
+        extra = extra_body(request)
         body: dict[str, Any] = {
             "model": self.model,
             "messages": to_openai_messages(request.messages),

@@ -26,7 +26,7 @@ from typing import Any
 import openai
 
 from m1agent.backends._assemble import ServerCalls, TurnAssembler
-from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter
+from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter, extra_body
 from m1agent.backends._http import RetryPolicy, Timeouts
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
 from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
@@ -97,7 +97,7 @@ class VLLM(OpenAIProtocolBackend):
         messages = to_openai_messages(request.messages)
         tools = tools_to_openai(request.tools) if request.tools else None
         prompt = render(messages, tools) if self.token_counter is not None else None
-        extra = {k: v for k, v in request.extra_body.items() if k != "tool_choice"}
+        extra = extra_body(request)
         kwargs: dict[str, Any] = {
             "model": model,
             "messages": messages,
