@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from m1agent import tool_args
 from m1agent.errors import M1AgentError, ToolArgumentsInvalid
 from m1agent.messages import ToolSpec
 from m1agent.sandbox import CommandResult, Sandbox
@@ -50,20 +51,6 @@ def format_result(result: CommandResult, timeout: float) -> ToolReturn:
     return ToolReturn("\n".join(lines), is_error=failed, metadata=metadata)
 
 
-def _string(arguments: dict[str, Any], name: str, *, default: str | None = None) -> str:
-    value = arguments.get(name, default)
-    if not isinstance(value, str):
-        raise ToolArgumentsInvalid(f"{name} must be a string")
-    return value
-
-
-def _timeout(arguments: dict[str, Any], default: float) -> float:
-    value = arguments.get("timeout", default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_TIMEOUT:
-        raise ToolArgumentsInvalid(f"timeout must be a number of seconds between 0 and {MAX_TIMEOUT:g}")
-    return float(value)
-
-
 @dataclass(slots=True)
 class SandboxTool:
     """One sandbox operation as a ``Tool``."""
@@ -93,26 +80,26 @@ class SandboxTool:
 
 
 async def _run_shell(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
-    timeout = _timeout(args, 60.0)
+    timeout = tool_args.seconds(args, 60.0, MAX_TIMEOUT)
     stdin = args.get("stdin")
     if stdin is not None and not isinstance(stdin, str):
         raise ToolArgumentsInvalid("stdin must be a string")
-    return format_result(await box.run(_string(args, "command"), timeout=timeout, stdin=stdin), timeout)
+    return format_result(await box.run(tool_args.text(args, "command"), timeout=timeout, stdin=stdin), timeout)
 
 
 async def _run_python(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
-    timeout = _timeout(args, 60.0)
-    return format_result(await box.run_python(_string(args, "code"), timeout=timeout), timeout)
+    timeout = tool_args.seconds(args, 60.0, MAX_TIMEOUT)
+    return format_result(await box.run_python(tool_args.text(args, "code"), timeout=timeout), timeout)
 
 
 async def _write_file(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
-    path, content = _string(args, "path"), _string(args, "content")
+    path, content = tool_args.text(args, "path"), tool_args.text(args, "content")
     await box.write_files({path: content})
     return ToolReturn(f"wrote {len(content.encode())} bytes to {path}")
 
 
 async def _read_file(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
-    path = _string(args, "path")
+    path = tool_args.text(args, "path")
     data = await box.read_file(path)
     if b"\x00" in data[:8192]:
         return ToolReturn(f"{path} is a binary file of {len(data)} bytes; inspect it with run_shell")
@@ -124,7 +111,7 @@ async def _read_file(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
 
 
 async def _list_files(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
-    path = _string(args, "path", default=".")
+    path = tool_args.text(args, "path", ".")
     depth = args.get("depth", 2)
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 10:
         raise ToolArgumentsInvalid("depth must be a whole number from 1 to 10")
@@ -142,10 +129,6 @@ async def _list_files(box: Sandbox, args: dict[str, Any]) -> ToolReturn:
     return ToolReturn("\n".join(entries) or f"{path} is empty")
 
 
-def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 _TIMEOUT = {"type": "number", "description": "Seconds before the command is killed (default 60, at most 600)."}
 
 SPECS: list[tuple[str, str, dict[str, Any], Handler]] = [
@@ -154,7 +137,7 @@ SPECS: list[tuple[str, str, dict[str, Any], Handler]] = [
         "Run a bash command in the sandbox's work folder (no network). Each call starts a fresh shell "
         "there: cd and variables do not carry over, and background processes end with the command. "
         "Returns the exit code and the output (long output keeps its start and end).",
-        _schema(
+        tool_args.schema(
             {
                 "command": {"type": "string", "description": "The bash command line."},
                 "timeout": _TIMEOUT,
@@ -168,13 +151,13 @@ SPECS: list[tuple[str, str, dict[str, Any], Handler]] = [
         "run_python",
         "Run Python code in a persistent interpreter: variables, imports and functions stay for later "
         "calls, like notebook cells. The value of a final expression is printed.",
-        _schema({"code": {"type": "string", "description": "Python source."}, "timeout": _TIMEOUT}, ["code"]),
+        tool_args.schema({"code": {"type": "string", "description": "Python source."}, "timeout": _TIMEOUT}, ["code"]),
         _run_python,
     ),
     (
         "write_file",
         "Create or overwrite a text file in the work folder; missing parent folders are created.",
-        _schema(
+        tool_args.schema(
             {
                 "path": {"type": "string", "description": "Path relative to the work folder."},
                 "content": {"type": "string", "description": "The whole new content."},
@@ -186,13 +169,13 @@ SPECS: list[tuple[str, str, dict[str, Any], Handler]] = [
     (
         "read_file",
         "Read a text file from the work folder.",
-        _schema({"path": {"type": "string", "description": "Path relative to the work folder."}}, ["path"]),
+        tool_args.schema({"path": {"type": "string", "description": "Path relative to the work folder."}}, ["path"]),
         _read_file,
     ),
     (
         "list_files",
         "List files and folders under a folder of the sandbox, with sizes.",
-        _schema(
+        tool_args.schema(
             {
                 "path": {"type": "string", "description": "Folder to list (default: the work folder)."},
                 "depth": {"type": "integer", "description": "How many levels down (1-10, default 2)."},

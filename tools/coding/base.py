@@ -9,8 +9,8 @@ from typing import Any
 from m1agent.errors import M1AgentError, ToolArgumentsInvalid
 from m1agent.messages import ToolSpec
 from m1agent.tool import ApprovalRule, RunContext, ToolReturn
+from m1agent.tool_args import check_known
 
-from .args import check_known
 from .edits import EditFailed
 from .repo import SandboxRepo
 

@@ -6,8 +6,8 @@ import difflib
 from typing import Any
 
 from m1agent.tool import ToolReturn
+from m1agent.tool_args import flag, schema, text
 
-from .args import flag, schema, text
 from .edits import EditFailed, replace_exact
 from .patches import apply_hunks, parse_patch
 from .repo import RepoPathError, SandboxRepo

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from m1agent.tool import ToolReturn
+from m1agent.tool_args import flag, integer, schema, text
 
-from .args import flag, integer, schema, text
 from .repo import SandboxRepo
 
 READ_CHARS = 16_000  # of file text per call; the model reads on with start_line

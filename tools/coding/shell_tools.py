@@ -10,8 +10,8 @@ from m1agent.sandboxes.tools import format_result
 
 from m1agent.errors import ToolArgumentsInvalid
 from m1agent.tool import ToolReturn
+from m1agent.tool_args import schema, seconds, text
 
-from .args import schema, seconds, text
 from .repo import SandboxRepo
 
 MAX_TIMEOUT = 600.0

@@ -1,4 +1,4 @@
-"""Argument checks for the coding tools: each failure says which argument and what it must be."""
+"""Argument checks for tools with hand-written JSON schemas: each failure says which argument and what it must be."""
 
 from __future__ import annotations
 
