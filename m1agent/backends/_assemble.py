@@ -201,3 +201,16 @@ class ServerCalls:
         problem = result[0]
         advice = self.advice if problem.kind == ProblemKind.INVALID_TOOL_CALL_JSON else ""
         return None, ParseProblem(problem.kind, f"{where}: {problem.detail}{advice}", raw)
+
+
+@dataclass(slots=True)
+class AssemblerRun:
+    """Per-request state of a backend that cannot continue a cut answer: the current attempt's turn."""
+
+    resumable: bool = False
+    attempts: int = 1
+    assembler: TurnAssembler | None = None
+
+    @property
+    def partial_text(self) -> str:
+        return self.assembler.raw_text if self.assembler else ""

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from m1agent.backends._assemble import ServerCalls, TurnAssembler
+from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler
 from m1agent.backends._common import Counter, HTTPBackend, extra_body, secret_from
 from m1agent.backends._http import (
     RetryPolicy,
@@ -47,17 +46,6 @@ ENV_KEY = "MINIMAX_API_KEY"
 def clamp_unit(value: float) -> float:
     """Into (0, 1]: the hosted API rejects 0 and anything above 1."""
     return min(1.0, max(0.01, float(value)))
-
-
-@dataclass(slots=True)
-class _Run:
-    resumable: bool = False
-    attempts: int = 1
-    assembler: TurnAssembler | None = None
-
-    @property
-    def partial_text(self) -> str:
-        return self.assembler.raw_text if self.assembler else ""
 
 
 class _State:
@@ -138,10 +126,10 @@ class MiniMax(HTTPBackend):
         """Close the HTTP connections."""
         await self._client.aclose()
 
-    def _new_run(self, request: ModelRequest) -> _Run:
+    def _new_run(self, request: ModelRequest) -> AssemblerRun:
         if not self._secret:
             raise AuthenticationFailed(f"no API key for the MiniMax API: pass api_key= or set {ENV_KEY}")
-        return _Run()
+        return AssemblerRun()
 
     def body(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of one request."""
@@ -172,7 +160,7 @@ class MiniMax(HTTPBackend):
         if error is not None:
             raise error
 
-    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
+    async def _attempt(self, request: ModelRequest, run: AssemblerRun) -> AsyncGenerator[ModelEvent, None]:
         assert self._secret is not None
         headers = {"Authorization": f"Bearer {self._secret.reveal()}", "Accept": "text/event-stream"}
         state = _State(request.turn_index)

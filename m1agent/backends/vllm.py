@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from typing import Any
 
 import openai
 
-from m1agent.backends._assemble import ServerCalls, TurnAssembler
+from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler
 from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter, extra_body
 from m1agent.backends._http import RetryPolicy, Timeouts
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
@@ -40,17 +39,6 @@ ADVICE = (
 )
 WITHHELD = "server_text_after_bad_call"
 NON_STREAMING_READ = 3600.0
-
-
-@dataclass(slots=True)
-class _Run:
-    resumable: bool = False
-    attempts: int = 1
-    assembler: TurnAssembler | None = None
-
-    @property
-    def partial_text(self) -> str:
-        return self.assembler.raw_text if self.assembler else ""
 
 
 class VLLM(OpenAIProtocolBackend):
@@ -90,8 +78,8 @@ class VLLM(OpenAIProtocolBackend):
         )
         self.streaming = stream
 
-    def _new_run(self, request: ModelRequest) -> _Run:
-        return _Run()
+    def _new_run(self, request: ModelRequest) -> AssemblerRun:
+        return AssemblerRun()
 
     def _arguments(self, request: ModelRequest, model: str) -> dict[str, Any]:
         messages = to_openai_messages(request.messages)
@@ -116,7 +104,7 @@ class VLLM(OpenAIProtocolBackend):
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
-    async def _attempt(self, request: ModelRequest, run: _Run) -> AsyncGenerator[ModelEvent, None]:
+    async def _attempt(self, request: ModelRequest, run: AssemblerRun) -> AsyncGenerator[ModelEvent, None]:
         model = await self.resolve_model()
         kwargs = self._arguments(request, model)
         if self.streaming:
@@ -174,8 +162,8 @@ class VLLM(OpenAIProtocolBackend):
             )
         return out
 
-    def _finish(self, model: str, run: _Run, assembler: TurnAssembler, calls: ServerCalls, after_calls: list[str],
-                finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
+    def _finish(self, model: str, run: AssemblerRun, assembler: TurnAssembler, calls: ServerCalls,
+                after_calls: list[str], finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
         out: list[ModelEvent] = []
         held = "".join(after_calls)
         if held and not calls.any_invalid():
