@@ -6,11 +6,13 @@ from m1agent.events import (
     ApprovalResolved,
     ContextChanged,
     LimitHit,
+    ModelCallFailed,
     PolicyDecision,
     RetryFeedback,
     RunEvent,
     RunFinished,
     RunStarted,
+    StopReason,
     ThinkingRecovery,
     ThinkingSpent,
     ToolCallFinished,
@@ -21,6 +23,7 @@ from m1agent.events import (
 from m1agent.function_tool import tool
 from m1agent.limits import Limits
 from m1agent.pricing import Price, PriceTable, PriceTier
+from m1agent.protocol.types import TextDelta, ThinkingDelta
 from m1agent.result import RunResult
 from m1agent.session import SessionStore
 from m1agent.tool import RunContext, ToolReturn
@@ -34,6 +37,7 @@ __all__ = [
     "ContextChanged",
     "LimitHit",
     "Limits",
+    "ModelCallFailed",
     "PolicyDecision",
     "Price",
     "PriceTable",
@@ -45,6 +49,9 @@ __all__ = [
     "RunResult",
     "RunStarted",
     "SessionStore",
+    "StopReason",
+    "TextDelta",
+    "ThinkingDelta",
     "ThinkingRecovery",
     "ThinkingSpent",
     "ToolCallFinished",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic
@@ -62,7 +63,6 @@ class Agent(Generic[DepsT]):
         max_tokens: int | None = None,
         temperature: float = 1.0,
         top_p: float = 0.95,
-        backend_retries: int = 1,
     ) -> None:
         self.backend = backend
         self.instructions = instructions
@@ -84,7 +84,25 @@ class Agent(Generic[DepsT]):
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.top_p = top_p
-        self.backend_retries = backend_retries
+
+    def replace(self, **changes: Any) -> Agent[DepsT]:
+        """A new agent with this one's configuration except ``changes`` (constructor keywords).
+
+        It shares the session store, so it can resume this agent's sessions: this is how a running
+        application switches the backend or the thinking budget between runs.
+        """
+        unknown = sorted(set(changes) - set(vars(self)))
+        if unknown:
+            raise TypeError(f"Agent.replace() got unknown settings: {', '.join(unknown)}")
+        new = copy.copy(self)
+        new.tools, new.policies = list(self.tools), list(self.policies)
+        for name, value in changes.items():
+            setattr(new, name, value)
+        if "sessions" in changes and not isinstance(new.sessions, SessionStore):
+            new.sessions = SessionStore(new.sessions)
+        if "limits" in changes and new.limits is None:
+            new.limits = Limits()
+        return new
 
     async def run(
         self,
@@ -132,7 +150,8 @@ class Agent(Generic[DepsT]):
     ) -> AsyncIterator[RunEvent]:
         """Run (``prompt`` given) or resume (``prompt=None``), yielding every event as it happens.
 
-        The last event is ``RunFinished``. Leaving the loop early cancels the run cleanly.
+        The last event is ``RunFinished``; its ``result`` is the run's ``RunResult``. Leaving the loop
+        early cancels the run cleanly.
         """
         queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         resume = (approvals or {}) if prompt is None else None
@@ -179,7 +198,7 @@ class Agent(Generic[DepsT]):
             policies=self.policies, limits=limits or self.limits, approver=approver or self.approver,
             pricing=self.pricing, governor=self.thinking, compactor=self.compactor, summarizer=self.summarizer,
             max_tokens=self.max_tokens,
-            temperature=self.temperature, top_p=self.top_p, backend_retries=self.backend_retries,
+            temperature=self.temperature, top_p=self.top_p,
         )
         loop = Loop(config, state, log, listener)
         # With a thinking governor its history policy decides, turn by turn; two voices would flip-flop.

@@ -25,11 +25,13 @@ class BackendError(M1AgentError):
     """The model server failed to give an answer. ``retryable`` says if trying again may help.
 
     ``partial_text`` holds the raw M1 output that had already streamed when the failure struck, so that
-    nothing the model wrote is lost (empty when nothing had arrived).
+    nothing the model wrote is lost (empty when nothing had arrived). ``attempts`` is how many requests
+    the backend sent for the generation, its own retries included.
     """
 
     retryable: bool = False
     partial_text: str = ""
+    attempts: int = 0
 
     def __init__(
         self, message: str, *, hint: str | None = None, status: int | None = None, code: int | None = None
@@ -123,12 +125,3 @@ class ToolTimeout(ToolError):
 
 class ModelRetry(ToolError):
     """Raised by a tool to ask the model to try again, with this message as the feedback."""
-
-
-# --- run control ------------------------------------------------------------------------------
-
-
-class ThinkingBudgetExhausted(M1AgentError):
-    """Thinking used up the output budget before an answer came."""
-
-    hint = "raise the thinking budget or max_tokens, or lower the effort"

@@ -7,22 +7,33 @@ The session transcript is these events, one JSON object a line; a run's context 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
 from m1agent.messages import AssistantMessage, Message
-from m1agent.protocol.types import (
-    ParseProblem,
-    ProblemFound,
-    TextDelta,
-    ThinkingDelta,
-    ToolCallArgsDelta,
-    ToolCallDone,
-    ToolCallStart,
-)
+from m1agent.protocol.types import ParseProblem, StreamDelta
 from m1agent.usage import Usage
+
+StopReason = Literal[
+    "completed", "max_turns", "max_tool_calls", "max_tokens", "max_cost", "max_wall_time", "cancelled",
+    "approval_pending", "retries_exhausted", "backend_error", "thinking_budget_exhausted", "policy_end",
+    "error", "running",
+]
+"""Why a run ended (``running`` while it has not): a limit's name, the model's answer (``completed``),
+a pending approval, a failing backend or tool, the thinking budget, a policy, or a bug (``error``)."""
+
+CallStatus = Literal[
+    "ok", "error", "invalid_arguments", "unknown_tool", "failed", "timeout", "retry", "denied", "interrupted"
+]
+"""What became of a call. ``error`` is a result the tool itself reported as failed (a non-zero exit, a
+command that timed out inside the tool); ``failed`` means the tool raised; ``timeout`` that the run's
+own time limit for the call cancelled it."""
+
+BAD_CALL_STATUSES: frozenset[str] = frozenset({"invalid_arguments", "unknown_tool", "failed", "retry", "denied"})
+"""Statuses that count as one more consecutive bad call of a tool, toward its ``max_retries``. A tool that
+ran and reported an error, or ran out of time, did its job: the model reads the result and goes on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +96,7 @@ class ToolCallFinished:
     call_id: str
     name: str
     content: str
-    status: str = "ok"
+    status: CallStatus = "ok"
     output_id: str = ""
     elapsed: float = 0.0
     kind: Literal["tool_call_finished"] = "tool_call_finished"
@@ -221,19 +232,36 @@ class SideRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelCallFailed:
+    """A generation failed for good, after the backend's own retries: ``attempts`` requests were sent.
+
+    ``error_type`` is the class name of the typed error (``AuthenticationFailed``, ``RateLimited``...).
+    """
+
+    turn_index: int
+    error_type: str
+    message: str
+    attempts: int = 1
+    kind: Literal["model_call_failed"] = "model_call_failed"
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
-    """The run ended; ``stop_reason`` says why."""
+    """The run ended; ``stop_reason`` says why.
+
+    On the live stream (``Agent.stream``) ``result`` is the run's ``RunResult``, exception included; it is
+    not written to the transcript, which holds the figures it is made of.
+    """
 
     run_id: str
-    stop_reason: str
+    stop_reason: StopReason
     output: str = ""
     usage: Usage | None = None
     cost: float | None = None
     error: str = ""
+    result: Annotated[Any, Field(exclude=True)] = field(default=None, compare=False, repr=False)
     kind: Literal["run_finished"] = "run_finished"
 
-
-ModelDelta = ThinkingDelta | TextDelta | ToolCallStart | ToolCallArgsDelta | ToolCallDone | ProblemFound
 RunEvent = (
     RunStarted
     | TurnStarted
@@ -249,8 +277,9 @@ RunEvent = (
     | ThinkingSpent
     | ThinkingRecovery
     | SideRequest
+    | ModelCallFailed
     | RunFinished
-    | ModelDelta
+    | StreamDelta
 )
 
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[RunEvent, Field(discriminator="kind")])
@@ -272,17 +301,20 @@ def event_from_json(data: str | bytes) -> RunEvent:
 
 
 __all__ = [
+    "BAD_CALL_STATUSES",
     "ApprovalRequested",
     "ApprovalResolved",
+    "CallStatus",
     "ContextChanged",
     "LimitHit",
-    "ModelDelta",
+    "ModelCallFailed",
     "PolicyDecision",
     "RetryFeedback",
     "RunEvent",
     "RunFinished",
     "RunStarted",
     "SideRequest",
+    "StopReason",
     "ThinkingRecovery",
     "ThinkingSpent",
     "ToolCallFinished",

@@ -1,8 +1,8 @@
-"""What stands between a call and its tool: policies at their three points, and approvals.
+"""What stands between a call and its tool: the policies' decisions, and the texts the model reads.
 
-Every decision becomes an event (so the transcript is an audit log), and a denial becomes the call's
-result, written for the model to act on. Also here: the texts the model reads about calls that were
-interrupted and about output that could not be read.
+Everything here is a plain function of its arguments. Decisions come back as values together with
+the ``PolicyDecision`` events that record them, and the loop emits those events: so the transcript is
+an audit log, and nothing below the loop writes to it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from m1agent.events import ApprovalRequested, ApprovalResolved, PolicyDecision, RunEvent
-from m1agent.messages import AssistantMessage
-from m1agent.policy import Decision, Policy
+from m1agent.events import ApprovalRequested, PolicyDecision, ToolCallFinished
+from m1agent.messages import AssistantMessage, Message
+from m1agent.policy import Decision, EndsRun, Policy
 from m1agent.protocol.types import ParseProblem, ToolCallPart, Turn
 from m1agent.session import SessionState
 from m1agent.tool import ToolReturn
@@ -27,78 +27,62 @@ INTERRUPTED = (
 _RANK = {"allow": 0, "ask": 1, "deny": 2}
 
 
-class Gate:
-    """Policies and the approver of one run, reading and extending its state through ``emit``."""
+def check_turn(
+    policies: Sequence[Policy], history: Sequence[Message], open_ids: set[str], turn_index: int
+) -> tuple[dict[str, Decision], list[PolicyDecision]]:
+    """Every policy's whole-turn decisions on the last turn's open calls: the strictest per call
+    (deny > ask > allow; allows left out), and the events recording each decision."""
+    if not policies:
+        return {}, []
+    message = next(m for m in reversed(history) if isinstance(m, AssistantMessage))
+    turn = Turn(message.thinking, message.text, message.tool_calls)
+    out: dict[str, Decision] = {}
+    events: list[PolicyDecision] = []
+    for policy in policies:
+        for call, decision in zip(message.tool_calls, policy.check_turn(turn, history), strict=False):
+            if call.id not in open_ids:
+                continue
+            events.append(_record(turn_index, call, "turn", policy, decision))
+            if _RANK[decision.action] > _RANK[out[call.id].action if call.id in out else "allow"]:
+                out[call.id] = decision
+    return {k: v for k, v in out.items() if v.action != "allow"}, events
 
-    def __init__(
-        self, policies: Sequence[Policy], approver: Approver | None, state: SessionState,
-        emit: Callable[[RunEvent], None],
-    ) -> None:
-        self.policies, self.approver, self.state, self.emit = policies, approver, state, emit
 
-    def check_turn(self, turn_index: int) -> dict[str, Decision]:
-        """Every policy's whole-turn decisions for the open calls; the strictest per call (deny > ask > allow)."""
-        if not self.policies:
-            return {}
-        message = next(m for m in reversed(self.state.history) if isinstance(m, AssistantMessage))
-        turn = Turn(message.thinking, message.text, message.tool_calls)
-        open_ids = {c.id for c in self.state.unresolved_calls}
-        out: dict[str, Decision] = {}
-        for policy in self.policies:
-            for call, decision in zip(message.tool_calls, policy.check_turn(turn, self.state.history), strict=False):
-                if call.id not in open_ids:
-                    continue
-                self._record(turn_index, call, "turn", policy, decision)
-                if _RANK[decision.action] > _RANK[out[call.id].action if call.id in out else "allow"]:
-                    out[call.id] = decision
-        return {k: v for k, v in out.items() if v.action != "allow"}
+def check_call(
+    policies: Sequence[Policy], history: Sequence[Message], call: ToolCallPart, turn_index: int
+) -> tuple[Decision, list[PolicyDecision]]:
+    """The strictest decision of the policies on one call (the first denial stops the asking)."""
+    strictest = Decision.allow()
+    events: list[PolicyDecision] = []
+    for policy in policies:
+        decision = policy.check_call(call, history)
+        events.append(_record(turn_index, call, "call", policy, decision))
+        if _RANK[decision.action] > _RANK[strictest.action]:
+            strictest = decision
+        if decision.action == "deny":
+            break
+    return strictest, events
 
-    def check_call(self, turn_index: int, call: ToolCallPart) -> Decision:
-        """The strictest decision of the policies on one call (the first denial stops the asking)."""
-        strictest = Decision.allow()
-        for policy in self.policies:
-            decision = policy.check_call(call, self.state.history)
-            self._record(turn_index, call, "call", policy, decision)
-            if _RANK[decision.action] > _RANK[strictest.action]:
-                strictest = decision
-            if decision.action == "deny":
-                break
-        return strictest
 
-    def after_call(self, call: ToolCallPart, content: str, is_error: bool) -> None:
-        """Let every policy update its state from a result (denials included)."""
-        for policy in self.policies:
-            policy.after_call(call, ToolReturn(content, is_error), self.state.history)
+def after_call(policies: Sequence[Policy], call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
+    """Let every policy update its state from a result (denials included), as the tool gave it."""
+    for policy in policies:
+        policy.after_call(call, result, history)
 
-    def run_end(self) -> tuple[str, str] | None:
-        """``(reason, final message)`` when a policy asks to end the run (``m1agent.policy.EndsRun``)."""
-        for policy in self.policies:
-            ask = getattr(policy, "run_end", None)
-            end = ask() if callable(ask) else None
-            if end is not None:
-                return getattr(end, "reason", ""), getattr(end, "message", "") or ""
-        return None
 
-    async def approval(self, turn_index: int, call: ToolCallPart, reason: str) -> tuple[bool, str] | None:
-        """``(approved, note)`` from an earlier answer or the approver; ``None`` while nobody answered."""
-        st = self.state
-        if call.id in st.decisions:
-            answer = st.decisions[call.id]
-            return answer.approved, f": {answer.reason}" if answer.reason else ""
-        request = st.approvals.get(call.id)
-        if request is None:
-            request = ApprovalRequested(turn_index, call.id, call.name, call.arguments, reason)
-            self.emit(request)
-        if self.approver is None:
-            return None
-        verdict = self.approver(request)
-        approved = bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
-        self.emit(ApprovalResolved(call.id, approved))
-        return approved, ""
+def run_end(policies: Sequence[Policy]) -> tuple[str, str] | None:
+    """``(reason, final message)`` when a policy asks to end the run (``m1agent.policy.EndsRun``)."""
+    for policy in policies:
+        end = policy.run_end() if isinstance(policy, EndsRun) else None
+        if end is not None:
+            return end.reason, end.message
+    return None
 
-    def _record(self, turn_index: int, call: ToolCallPart, stage: str, policy: Policy, d: Decision) -> None:
-        name = getattr(policy, "name", type(policy).__name__)
-        self.emit(PolicyDecision(turn_index, call.id, call.name, stage, d.action, name, d.reason, d.rule))  # type: ignore[arg-type]
+
+async def ask(approver: Approver, request: ApprovalRequested) -> bool:
+    """The approver's answer to one request (it may answer at once or be awaited)."""
+    verdict = approver(request)
+    return bool(await verdict) if inspect.isawaitable(verdict) else bool(verdict)
 
 
 def needs_approval(rule: Any, arguments: dict[str, Any]) -> bool:
@@ -119,4 +103,28 @@ def problems_feedback(problems: Sequence[ParseProblem]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["INTERRUPTED", "Approver", "Gate", "needs_approval", "problems_feedback"]
+def interrupted(state: SessionState, why: str | None, *, started_only: bool) -> list[ToolCallFinished]:
+    """Results for the open calls that will not run now: those that began (``why`` it stopped, or
+    ``INTERRUPTED`` after a crash) and, unless ``started_only``, those never begun."""
+    out = []
+    for call in state.unresolved_calls:
+        began = call.id in state.started
+        if began:
+            text = f"error: {why}; it may or may not have taken effect." if why else INTERRUPTED
+        elif started_only:
+            continue
+        else:
+            text = "error: not run: the previous run ended before this call was made."
+        out.append(ToolCallFinished(state.open_calls_turn, call.id, call.name, f"[{call.name}] {text}", "interrupted"))
+    return out
+
+
+def _record(turn_index: int, call: ToolCallPart, stage: str, policy: Policy, d: Decision) -> PolicyDecision:
+    name = getattr(policy, "name", type(policy).__name__)
+    return PolicyDecision(turn_index, call.id, call.name, stage, d.action, name, d.reason, d.rule)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "INTERRUPTED", "Approver", "after_call", "ask", "check_call", "check_turn", "interrupted", "needs_approval",
+    "problems_feedback", "run_end",
+]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
+
+LimitName = Literal["max_turns", "max_tool_calls", "max_tokens", "max_cost", "max_wall_time"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +27,7 @@ class Limits:
 
     def exceeded(
         self, *, turns: int, tool_calls: int, tokens: int, cost: float | None, elapsed: float
-    ) -> tuple[str, float, float] | None:
+    ) -> tuple[LimitName, float, float] | None:
         """The first limit reached, as ``(stop_reason, used, maximum)``, or ``None``."""
         if self.max_turns is not None and turns >= self.max_turns:
             return "max_turns", turns, self.max_turns
@@ -37,5 +41,22 @@ class Limits:
             return "max_wall_time", elapsed, self.max_wall_time
         return None
 
+    def retries_exhausted(
+        self, format_failures: int, tool_failures: Mapping[str, int], max_retries: Callable[[str], int | None]
+    ) -> str | None:
+        """Why the run must stop for repeated bad calls or unreadable output, or ``None``.
 
-__all__ = ["Limits"]
+        ``max_retries`` gives a tool's own bound by name (``None`` for a name no tool has: those share
+        ``max_format_retries``).
+        """
+        if format_failures > self.max_format_retries:
+            return f"the model's output could not be read {format_failures} times in a row"
+        for name, failures in tool_failures.items():
+            allowed = max_retries(name)
+            allowed = self.max_format_retries if allowed is None else allowed
+            if failures > allowed:
+                return f"{name} failed {failures} times in a row (max_retries={allowed})"
+        return None
+
+
+__all__ = ["LimitName", "Limits"]

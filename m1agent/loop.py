@@ -1,8 +1,10 @@
 """The agent loop: ask the model, check and run its calls, feed results back, until an answer or a limit.
 
-State lives in ``SessionState`` and changes only through events (``emit`` folds each event, writes
-it to the transcript, then hands it to the listener), so what a resumed run sees is exactly what the
-live run saw. The loop is re-entrant: it starts from whatever the state says is pending.
+One turn reads top to bottom: request -> stream -> turn -> policy -> dispatch -> results -> history.
+Calls go down (backend, governor, gate, toolbox) and events come back up; nothing below calls back
+into the loop. State lives in ``SessionState`` and changes only through events (``emit`` folds each
+event, writes it to the transcript, then hands it to the listener), so what a resumed run sees is
+exactly what the live run saw. The loop is re-entrant: it starts from whatever the state says is pending.
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from m1agent import gate
 from m1agent.backends.base import Backend, ModelRequest, ModelResponse
-from m1agent.errors import BackendError, MalformedResponse, RateLimited
+from m1agent.errors import BackendError, MalformedResponse
 from m1agent.events import (
+    BAD_CALL_STATUSES,
+    ApprovalRequested,
+    ApprovalResolved,
     ContextChanged,
     LimitHit,
+    ModelCallFailed,
     RetryFeedback,
     RunEvent,
     RunFinished,
     SideRequest,
+    StopReason,
     ThinkingRecovery,
     ThinkingSpent,
     ToolCallFinished,
@@ -31,7 +39,6 @@ from m1agent.events import (
     TurnFinished,
     TurnStarted,
 )
-from m1agent.gate import INTERRUPTED, Approver, Gate, needs_approval, problems_feedback
 from m1agent.limits import Limits
 from m1agent.messages import AssistantMessage, Message
 from m1agent.policy import Policy
@@ -39,10 +46,10 @@ from m1agent.pricing import PriceTable
 from m1agent.protocol.types import ToolCallPart
 from m1agent.result import RunResult
 from m1agent.session import SessionLog, SessionState, failure_key
-from m1agent.tool import RunContext
-from m1agent.toolbox import RETRY_STATUSES, CallOutcome, Toolbox
+from m1agent.tool import RunContext, ToolReturn
+from m1agent.toolbox import CallOutcome, Toolbox
 
-Stop = tuple[str, str]  # (stop_reason, error)
+Stop = tuple[StopReason, str]  # (stop_reason, error)
 
 
 @dataclass(slots=True)
@@ -54,15 +61,14 @@ class LoopConfig:
     deps: Any = None
     policies: Sequence[Policy] = ()
     limits: Limits = field(default_factory=Limits)
-    approver: Approver | None = None
+    approver: gate.Approver | None = None
     pricing: PriceTable | None = None
-    governor: Any = None  # m1agent.thinking.ThinkingGovernor
+    governor: Any = None  # m1agent.thinking.ThinkingGovernor (the core does not import thinking/ eagerly)
     compactor: Any = None  # m1agent.context.compaction.Compactor
     summarizer: Callable[[str], Awaitable[str]] | None = None
     max_tokens: int | None = None
     temperature: float = 1.0
     top_p: float = 0.95
-    backend_retries: int = 2
 
 
 class Loop:
@@ -72,17 +78,17 @@ class Loop:
         self, config: LoopConfig, state: SessionState, log: SessionLog, listener: Callable[[RunEvent], None] | None
     ) -> None:
         self.cfg, self.state, self.log, self.listener = config, state, log, listener
-        self._prompt_tokens = 0
-        self._last_request_len = 0
         self._final_message = ""
-        self.gate = Gate(config.policies, config.approver, state, self.emit)
+        self._exception: BaseException | None = None
+        self._thought_summarizer: Callable[[str], Awaitable[str]] | None = None
 
-    def emit(self, event: RunEvent) -> None:
-        """Fold the event into the state, write it to the transcript, then pass it on."""
-        self.state.apply(event)
-        self.log.append(event)
-        if self.listener is not None:
-            self.listener(event)
+    def emit(self, *events: RunEvent) -> None:
+        """Fold each event into the state, write it to the transcript, then pass it on."""
+        for event in events:
+            self.state.apply(event)
+            self.log.append(event)
+            if self.listener is not None:
+                self.listener(event)
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -90,31 +96,36 @@ class Loop:
         """Run until an answer, a limit, a pending approval or cancellation; always return a result."""
         stop: Stop
         started = time.monotonic()
-        self._event_loop = asyncio.get_running_loop()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for toolset in self.cfg.toolbox.toolsets:
                     await stack.enter_async_context(toolset)
-                wall = self.cfg.limits.max_wall_time
-                async with asyncio.timeout(wall):
+                async with asyncio.timeout(self.cfg.limits.max_wall_time):
                     stop = await self._steps(started)
         except TimeoutError:
-            self._close_started("the run's wall-time limit was reached while this call ran")
+            why = "the run's wall-time limit was reached while this call ran"
+            self.emit(*gate.interrupted(self.state, why, started_only=True))
             self.emit(LimitHit("max_wall_time", time.monotonic() - started, self.cfg.limits.max_wall_time or 0))
             stop = ("max_wall_time", "")
         except asyncio.CancelledError:
-            self._close_started("the run was cancelled while this call ran")
+            why = "the run was cancelled while this call ran"
+            self.emit(*gate.interrupted(self.state, why, started_only=True))
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
             stop = ("cancelled", "")
         except BackendError as exc:
-            stop = ("backend_error", str(exc))
+            self._exception, stop = exc, ("backend_error", str(exc))
         except Exception as exc:  # a bug or a toolset failing to start: report it, keep the session
-            stop = ("error", f"{type(exc).__name__}: {exc}")
+            self._exception, stop = exc, ("error", f"{type(exc).__name__}: {exc}")
         st = self.state
-        self.emit(RunFinished(st.run_id, stop[0], self._output(), st.run_usage, st.run_cost, stop[1]))
-        return self.result()
+        finished = RunFinished(st.run_id, stop[0], self._output(), st.run_usage, st.run_cost, stop[1])
+        self.state.apply(finished)
+        result = self.result()
+        self.log.append(finished)
+        if self.listener is not None:
+            self.listener(dataclasses.replace(finished, result=result))
+        return result
 
     async def _steps(self, started: float) -> Stop:
         st, limits = self.state, self.cfg.limits
@@ -128,7 +139,7 @@ class Loop:
             last = st.history[-1] if st.history else None
             if isinstance(last, AssistantMessage) and not last.tool_calls and st.format_failures == 0:
                 return ("completed", "")
-            exhausted = self._retries_exhausted()
+            exhausted = limits.retries_exhausted(st.format_failures, st.tool_failures, self.cfg.toolbox.max_retries)
             if exhausted is not None:
                 return ("retries_exhausted", exhausted)
             hit = limits.exceeded(
@@ -145,40 +156,30 @@ class Loop:
     # --- one model turn -----------------------------------------------------------------------
 
     async def _model_turn(self) -> Stop | None:
-        st, cfg, gov = self.state, self.cfg, self.cfg.governor
+        st, cfg, gov, backend = self.state, self.cfg, self.cfg.governor, self.cfg.backend
         index = st.next_turn
         specs = await cfg.toolbox.refresh()
-        if cfg.compactor is not None:  # late and lossless first; the event replaces the history
-            compacted = await cfg.compactor.compact(st.history, summarize=cfg.summarizer)
-            if compacted is not None:
-                self.emit(compacted.event())
+        await self._compact()
         messages = await self._messages_to_send()
-        self._estimate_prompt(messages)
         request = ModelRequest(
             messages=list(messages), tools=specs, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
             top_p=cfg.top_p, turn_index=index,
         )
-        cap = None
-        if gov is not None:
-            # The governor sizes max_tokens against the window, so it needs the prompt counted exactly.
-            if gov.counter is None:  # the backend's exact counter, when it was given one
-                gov.counter = getattr(cfg.backend, "token_counter", None)
-            self._prompt_tokens = gov.prompt_tokens(messages, specs)
-            plan = gov.plan(
-                turn_index=index, history=st.history, prompt_tokens=self._prompt_tokens,
-                context_window=cfg.backend.context_window,
-            )
+        cap = prompt_tokens = 0
+        if gov is not None:  # it sizes max_tokens against the window, so the prompt is counted exactly
+            prompt_tokens = gov.prompt_tokens(messages, specs, backend.token_counter)
+            plan = gov.plan(turn_index=index, history=st.history, prompt_tokens=prompt_tokens,
+                            context_window=backend.context_window, used=st.run_thinking)
             if plan is None:
-                self.emit(LimitHit("thinking_budget", gov.used, gov.budget.per_run or 0))
+                self.emit(LimitHit("thinking_budget", st.run_thinking, gov.budget.per_run or 0))
                 return ("thinking_budget_exhausted", "")
             request.max_tokens, cap = plan.max_tokens, plan.thinking_cap
-        self.emit(TurnStarted(index, len(messages), request.max_tokens, cap))
+        self.emit(TurnStarted(index, len(messages), request.max_tokens, cap or None))
         response = await self._generate(request)
         stop = None
         if gov is not None:
-            response, stop = await self._govern(request, response, cap or 0)
-        turn = response.turn
-        model = response.model or cfg.backend.model
+            response, stop = await self._govern(request, response, cap, prompt_tokens)
+        turn, model = response.turn, response.model or backend.model
         cost = thinking_cost = None
         if cfg.pricing is not None:
             cost = cfg.pricing.cost(model, response.usage)
@@ -190,9 +191,21 @@ class Loop:
         if turn.problems and stop is None:
             self.emit(RetryFeedback(
                 index, "", ",".join(turn.problem_kinds), st.format_failures,
-                cfg.limits.max_format_retries, problems_feedback(turn.problems), in_history=True,
+                cfg.limits.max_format_retries, gate.problems_feedback(turn.problems), in_history=True,
             ))
         return stop
+
+    async def _compact(self) -> None:
+        """Late and lossless first; the event replaces the history. Elided outputs stay readable."""
+        if self.cfg.compactor is None:
+            return
+        compacted = await self.cfg.compactor.compact(self.state.history, summarize=self.cfg.summarizer)
+        if compacted is None:
+            return
+        for call_id, text in compacted.elided.items():  # the stubs point at read_output(id=call_id)
+            if self.log.read_output(call_id) is None:
+                self.log.save_output(call_id, text)
+        self.emit(compacted.event())
 
     async def _messages_to_send(self) -> list[Message]:
         gov = self.cfg.governor
@@ -200,59 +213,53 @@ class Loop:
             self.emit(ContextChanged("thinking_policy", gov.history.describe()))  # the prompt prefix breaks
         if gov is None or gov.history.mode in ("strip", "keep"):
             return self.state.view
-        summarizer = gov.history.summarizer
-        if gov.history.mode == "summarize" and (summarizer is None or getattr(summarizer, "per_run", False)):
+        if self._thought_summarizer is None:
             from m1agent.thinking.summarize import backend_summarizer
 
             # Bound to this run, so that the summaries' tokens count in this run's usage.
-            summarizer = backend_summarizer(self.cfg.backend, on_response=self._side_request)
-            summarizer.per_run = True  # type: ignore[attr-defined]
-            gov.history.summarizer = summarizer
-        view: list[Message] = await gov.history.apply(self.state.history)
+            self._thought_summarizer = backend_summarizer(self.cfg.backend, on_response=self._side_request)
+        view: list[Message] = await gov.history.apply(self.state.history, self._thought_summarizer)
         return view
 
     def _side_request(self, response: ModelResponse) -> None:
         """A summary request's tokens (its thinking counted too) go into the run's usage and cost."""
-        response = self.cfg.governor.account(response)
+        response = self.cfg.governor.account(response, self.cfg.backend.token_counter)
         model = response.model or self.cfg.backend.model
         cost = self.cfg.pricing.cost(model, response.usage) if self.cfg.pricing is not None else None
         self.emit(SideRequest("thinking_summary", response.usage, cost, model))
 
     async def _generate(self, request: ModelRequest) -> ModelResponse:
-        """One generation, retrying errors the backend calls retryable (bounded, with backoff)."""
-        for attempt in range(self.cfg.backend_retries + 1):
-            try:
-                response: ModelResponse | None = None
-                async for event in self.cfg.backend.stream(request):
-                    if isinstance(event, ModelResponse):
-                        response = event
-                    else:
-                        self.emit(event)
-                if response is None:
-                    raise MalformedResponse("the stream ended without a final response")
-                return response
-            except BackendError as exc:
-                if not exc.retryable or attempt == self.cfg.backend_retries:
-                    raise
-                wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 0.5 * 2**attempt
-                await asyncio.sleep(min(wait, 30.0))
-        raise AssertionError("unreachable")
+        """One generation. The backend owns retries; a failure it gives up on is recorded, then raised."""
+        response: ModelResponse | None = None
+        try:
+            async for event in self.cfg.backend.stream(request):
+                if isinstance(event, ModelResponse):
+                    response = event
+                else:
+                    self.emit(event)
+            if response is None:
+                raise MalformedResponse("the stream ended without a final response")
+        except BackendError as exc:
+            self.emit(ModelCallFailed(request.turn_index, type(exc).__name__, str(exc), exc.attempts or 1))
+            raise
+        return response
 
     async def _govern(
-        self, request: ModelRequest, response: ModelResponse, cap: int
+        self, request: ModelRequest, response: ModelResponse, cap: int, prompt_tokens: int
     ) -> tuple[ModelResponse, Stop | None]:
         """Count thinking, and recover on purpose when thinking used up the budget."""
         from m1agent.thinking import detect_exhaustion, merge_forced
 
-        gov, tried, index = self.cfg.governor, set[str](), request.turn_index
-        can_continue = _can_continue(self.cfg.backend)
-        response = gov.account(response)
+        gov, backend, tried, index = self.cfg.governor, self.cfg.backend, set[str](), request.turn_index
+        counter, can_continue = backend.token_counter, backend.profile.can_continue
+        response = gov.account(response, counter)
         turn_used = response.usage.thinking_tokens
-        self.emit(ThinkingSpent(index, turn_used, turn_used, cap, gov.used, gov.budget.per_run))
+        run_used = self.state.run_thinking
+        self.emit(ThinkingSpent(index, turn_used, turn_used, cap, run_used + turn_used, gov.budget.per_run))
         while (exhaustion := detect_exhaustion(response)) is not None:
             step = gov.recover(
-                request, response, exhaustion, can_continue=can_continue,
-                prompt_tokens=self._prompt_tokens, context_window=self.cfg.backend.context_window, tried=tried,
+                request, response, exhaustion, can_continue=can_continue, prompt_tokens=prompt_tokens,
+                context_window=backend.context_window, tried=tried, counter=counter,
             )
             asked = step.request.max_tokens if step.request is not None else None
             self.emit(ThinkingRecovery(index, step.action, step.note, can_continue, exhaustion.kind, asked))
@@ -260,10 +267,10 @@ class Loop:
             if step.action == "stop" or step.request is None:
                 return response, ("thinking_budget_exhausted", step.note)
             request = step.request
-            follow = gov.account(await self._generate(request))
+            follow = gov.account(await self._generate(request), counter)
             spent = follow.usage.thinking_tokens
             turn_used += spent
-            self.emit(ThinkingSpent(index, spent, turn_used, cap, gov.used, gov.budget.per_run))
+            self.emit(ThinkingSpent(index, spent, turn_used, cap, run_used + turn_used, gov.budget.per_run))
             if step.action == "force":
                 response = merge_forced(response, follow)
             else:  # the retried turn's usage still includes what the exhausted attempt cost
@@ -273,16 +280,27 @@ class Loop:
     # --- one turn's calls ---------------------------------------------------------------------
 
     async def _handle_calls(self) -> Stop | None:
-        st, cfg = self.state, self.cfg
-        turn_index = st.open_calls_turn
-        for call in st.unresolved_calls:
-            if call.id in st.started:  # began before a crash: report it, never run it again silently
-                text = f"[{call.name}] {INTERRUPTED}"
-                self.emit(ToolCallFinished(turn_index, call.id, call.name, text, "interrupted"))
-        calls = st.unresolved_calls
-        if not calls:
+        st, turn_index = self.state, self.state.open_calls_turn
+        self.emit(*gate.interrupted(st, None, started_only=True))  # began before a crash: never re-run
+        if not st.unresolved_calls:
             return None
-        turn_decisions = self.gate.check_turn(turn_index)
+        runnable, waiting = await self._admit(turn_index, st.unresolved_calls)
+        contexts = {call.id: self._context(turn_index, call) for call in runnable}
+        async for item in self.cfg.toolbox.run_calls(runnable, contexts):
+            if isinstance(item, ToolCallStarted):
+                self.emit(item)
+            elif isinstance(item, CallOutcome):
+                self._finish(turn_index, item)
+            elif self.listener is not None:  # a tool's own progress report: shown, not part of the transcript
+                self.listener(item)
+        return ("approval_pending", "") if waiting else None
+
+    async def _admit(self, turn_index: int, calls: list[ToolCallPart]) -> tuple[list[ToolCallPart], bool]:
+        """The calls that may run now, after the policies, approvals and the tool-call limit; and whether
+        some wait for an approval. Every other call gets its result here."""
+        st, cfg = self.state, self.cfg
+        decided, events = gate.check_turn(cfg.policies, st.history, {c.id for c in calls}, turn_index)
+        self.emit(*events)
         runnable: list[ToolCallPart] = []
         waiting = False
         budget = None if cfg.limits.max_tool_calls is None else cfg.limits.max_tool_calls - st.run_tool_calls
@@ -291,73 +309,66 @@ class Loop:
             if tool is None:
                 self._finish(turn_index, cfg.toolbox.unknown(call))
                 continue
-            decision = turn_decisions.get(call.id) or self.gate.check_call(turn_index, call)
+            decision = decided.get(call.id)
+            if decision is None:
+                decision, events = gate.check_call(cfg.policies, st.history, call, turn_index)
+                self.emit(*events)
             if decision.action == "deny":
                 self._deny(turn_index, call, f"denied by policy: {decision.reason}")
                 continue
-            needs = decision.action == "ask" or needs_approval(tool.needs_approval, call.arguments)
-            if needs:
-                approved = await self.gate.approval(turn_index, call, decision.reason or "this tool needs approval")
-                if approved is None:
+            if decision.action == "ask" or gate.needs_approval(tool.needs_approval, call.arguments):
+                answer = await self._approval(turn_index, call, decision.reason or "this tool needs approval")
+                if answer is None:
                     waiting = True
                     continue
-                if not approved[0]:
-                    self._deny(turn_index, call, f"the user did not approve this call{approved[1]}")
+                if not answer[0]:
+                    self._deny(turn_index, call, f"the user did not approve this call{answer[1]}")
                     continue
             if budget is not None and len(runnable) >= budget:
                 self._deny(turn_index, call, "the run's tool-call limit was reached; this call was not run")
                 continue
             runnable.append(call)
-        if runnable:
-            await cfg.toolbox.run_calls(
-                runnable,
-                lambda call: self._context(turn_index, call),
-                lambda call: self.emit(ToolCallStarted(turn_index, call.id, call.name, call.arguments)),
-                lambda outcome: self._finish(turn_index, outcome),
-            )
-        if waiting:
-            return ("approval_pending", "")
-        return None
+        return runnable, waiting
+
+    async def _approval(self, turn_index: int, call: ToolCallPart, reason: str) -> tuple[bool, str] | None:
+        """``(approved, note)`` from an earlier answer or the approver; ``None`` while nobody answered."""
+        st = self.state
+        if call.id in st.decisions:
+            answer = st.decisions[call.id]
+            return answer.approved, f": {answer.reason}" if answer.reason else ""
+        request = st.approvals.get(call.id)
+        if request is None:
+            request = ApprovalRequested(turn_index, call.id, call.name, call.arguments, reason)
+            self.emit(request)
+        if self.cfg.approver is None:
+            return None
+        approved = await gate.ask(self.cfg.approver, request)
+        self.emit(ApprovalResolved(call.id, approved))
+        return approved, ""
 
     def _deny(self, turn_index: int, call: ToolCallPart, reason: str) -> None:
-        self._finish(turn_index, CallOutcome(call, call.name, f"[{call.name}] {reason}", "denied"))
+        self._finish(turn_index, CallOutcome(call, ToolReturn(reason, True), "denied"))
 
     def _finish(self, turn_index: int, outcome: CallOutcome) -> None:
         call = outcome.call
-        self.emit(ToolCallFinished(
-            turn_index, call.id, outcome.name, outcome.content, outcome.status, outcome.output_id, outcome.elapsed
-        ))
-        self.gate.after_call(call, outcome.content, outcome.is_error)
-        if outcome.status in RETRY_STATUSES:
-            tool = self.cfg.toolbox.get(call.name)
-            limit = tool.max_retries if tool is not None else self.cfg.limits.max_format_retries
-            failures = self.state.tool_failures.get(failure_key(outcome.name, outcome.status), 0)
-            self.emit(RetryFeedback(turn_index, outcome.name, outcome.status, failures, limit))
+        text, output_id = self.cfg.toolbox.model_text(outcome)
+        self.emit(ToolCallFinished(turn_index, call.id, call.name, text, outcome.status, output_id, outcome.elapsed))
+        gate.after_call(self.cfg.policies, call, outcome.result, self.state.history)
+        if outcome.status in BAD_CALL_STATUSES:
+            limit = self.cfg.toolbox.max_retries(call.name)
+            limit = self.cfg.limits.max_format_retries if limit is None else limit
+            failures = self.state.tool_failures.get(failure_key(call.name, outcome.status), 0)
+            self.emit(RetryFeedback(turn_index, call.name, outcome.status, failures, limit))
 
     def _context(self, turn_index: int, call: ToolCallPart) -> RunContext[Any]:
         st = self.state
         return RunContext(
             deps=self.cfg.deps, run_id=st.run_id, session_id=self.log.session_id, turn_index=turn_index,
             call_id=call.id, tool_name=call.name, retry=st.tool_failures.get(call.name, 0),
-            emit=self._tool_emit,
         )
 
-    def _tool_emit(self, event: Any) -> None:
-        """What a tool reports through ``ctx.emit``: passed to the listener (not the transcript), from
-        any thread, since sync tools run in worker threads."""
-        if self.listener is None:
-            return
-        try:
-            on_loop = asyncio.get_running_loop() is self._event_loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            self.listener(event)
-        else:
-            self._event_loop.call_soon_threadsafe(self.listener, event)
-
     def _policy_end(self) -> Stop | None:
-        end = self.gate.run_end()
+        end = gate.run_end(self.cfg.policies)
         if end is None:
             return None
         self._final_message = end[1]
@@ -365,42 +376,9 @@ class Loop:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    def _retries_exhausted(self) -> str | None:
-        st, limits = self.state, self.cfg.limits
-        if st.format_failures > limits.max_format_retries:
-            return f"the model's output could not be read {st.format_failures} times in a row"
-        for name, failures in st.tool_failures.items():
-            tool = self.cfg.toolbox.get(name)
-            allowed = tool.max_retries if tool is not None else limits.max_format_retries
-            if failures > allowed:
-                return f"{name} failed {failures} times in a row (max_retries={allowed})"
-        return None
-
-    def _close_started(self, why: str) -> None:
-        """Report calls that began but never finished (cancellation, wall time)."""
-        st = self.state
-        for call in st.unresolved_calls:
-            if call.id in st.started:
-                note = f"[{call.name}] error: {why}; it may or may not have taken effect."
-                self.emit(ToolCallFinished(st.open_calls_turn, call.id, call.name, note, "interrupted"))
-
     def close_unresolved(self) -> None:
         """Before a new prompt: give every call left open by an earlier run a result."""
-        st = self.state
-        for call in st.unresolved_calls:
-            text = f"[{call.name}] {INTERRUPTED}" if call.id in st.started else (
-                f"[{call.name}] error: not run: the previous run ended before this call was made."
-            )
-            self.emit(ToolCallFinished(st.open_calls_turn, call.id, call.name, text, "interrupted"))
-
-    def _estimate_prompt(self, messages: Sequence[Message]) -> None:
-        """A running prompt-size estimate: last reported input and output, plus new text at ~3 chars a token."""
-        last = self.state.run_turns[-1].usage if self.state.run_turns else None
-        start = self._last_request_len if last is not None else 0
-        new = sum(len(getattr(m, "content", "") or getattr(m, "text", "")) for m in messages[start:])
-        base = last.input_tokens + last.output_tokens if last is not None else 0
-        self._prompt_tokens = base + new // 3
-        self._last_request_len = len(messages)
+        self.emit(*gate.interrupted(self.state, None, started_only=False))
 
     def _output(self) -> str:
         if self._final_message:
@@ -412,19 +390,7 @@ class Loop:
 
     def result(self) -> RunResult:
         """The ``RunResult`` of the run as it stands."""
-        st = self.state
-        finished = st.finished
-        return RunResult(
-            output=self._output(), stop_reason=finished.stop_reason if finished else "running",
-            session_id=self.log.session_id, run_id=st.run_id, usage=st.run_usage, cost=st.run_cost,
-            turns=list(st.run_turns), tool_calls=st.run_tool_calls, pending_approvals=list(st.approvals.values()),
-            error=finished.error if finished else "", messages=list(st.history),
-        )
-
-
-def _can_continue(backend: Backend) -> bool:
-    """Whether a cut-off answer can be continued in place: raw-prompt backends can, chat ones cannot."""
-    return bool(getattr(backend, "can_continue", False))
+        return RunResult.from_state(self.state, self.log.session_id, self._output(), self._exception)
 
 
 __all__ = ["Loop", "LoopConfig"]

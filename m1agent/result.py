@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from m1agent.events import ApprovalRequested, TurnFinished
+from m1agent.events import ApprovalRequested, StopReason, TurnFinished
 from m1agent.messages import Message
 from m1agent.usage import Usage
 
-StopReason = str
-"""``completed``, ``max_turns``, ``max_tool_calls``, ``max_tokens``, ``max_cost``, ``max_wall_time``,
-``cancelled``, ``approval_pending``, ``retries_exhausted``, ``backend_error``,
-``thinking_budget_exhausted``, ``policy_end`` (a policy ended the run) or ``error``."""
+if TYPE_CHECKING:
+    from m1agent.session import SessionState
 
 
 @dataclass(slots=True)
@@ -19,7 +18,10 @@ class RunResult:
     """The outcome of ``Agent.run``. Every run ends with one, whatever stopped it.
 
     ``output`` is the last answer text (possibly empty when a limit stopped the run first).
-    ``turns`` are the model's turns of this run, each with its own usage and cost.
+    ``turns`` are the model's turns of this run, each with its own usage and cost. ``error`` says in
+    one sentence what went wrong; ``exception`` is the typed error behind it (``AuthenticationFailed``,
+    ``InsufficientBalance``... for ``backend_error``), for ``isinstance`` checks. It is ``None`` when the
+    run ended cleanly, and in results rebuilt from a transcript.
     """
 
     output: str
@@ -33,6 +35,7 @@ class RunResult:
     pending_approvals: list[ApprovalRequested] = field(default_factory=list)
     error: str = ""
     messages: list[Message] = field(default_factory=list)
+    exception: BaseException | None = None
 
     @property
     def completed(self) -> bool:
@@ -52,6 +55,19 @@ class RunResult:
 
     def __str__(self) -> str:
         return self.output
+
+    @classmethod
+    def from_state(
+        cls, state: SessionState, session_id: str, output: str, exception: BaseException | None = None
+    ) -> RunResult:
+        """The result of the run ``state`` holds, as it stands (``running`` until it finished)."""
+        finished = state.finished
+        return cls(
+            output=output, stop_reason=finished.stop_reason if finished else "running", session_id=session_id,
+            run_id=state.run_id, usage=state.run_usage, cost=state.run_cost, turns=list(state.run_turns),
+            tool_calls=state.run_tool_calls, pending_approvals=list(state.approvals.values()),
+            error=finished.error if finished else "", messages=list(state.history), exception=exception,
+        )
 
 
 __all__ = ["RunResult", "StopReason"]

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from m1agent.events import (
+    BAD_CALL_STATUSES,
     ApprovalRequested,
     ApprovalResolved,
     ContextChanged,
+    ModelCallFailed,
     RetryFeedback,
     RunEvent,
     RunFinished,
@@ -32,7 +34,6 @@ from m1agent.events import (
 )
 from m1agent.messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
 from m1agent.protocol.types import ToolCallPart
-from m1agent.toolbox import RETRY_STATUSES
 from m1agent.usage import Usage
 
 TRANSCRIPT = "transcript.jsonl"
@@ -195,6 +196,8 @@ class SessionState:
     run_tool_calls: int = 0
     run_usage: Usage = field(default_factory=Usage)
     run_cost: float | None = None
+    # Thinking tokens the run spent (turns and side requests): what a per-run thinking budget is checked against.
+    run_thinking: int = 0
     output: str = ""
     finished: RunFinished | None = None
 
@@ -237,7 +240,7 @@ class SessionState:
         self.run_id, self.finished, self.output = e.run_id, None, ""
         if not e.resumed:
             self.run_turns, self.run_free_turns, self.run_tool_calls = [], 0, 0
-            self.run_usage, self.run_cost = Usage(), None
+            self.run_usage, self.run_cost, self.run_thinking = Usage(), None, 0
         if e.instructions and not self.history:
             self._append(SystemMessage(e.instructions))
         if e.prompt:
@@ -249,10 +252,7 @@ class SessionState:
     def _turn_finished(self, e: TurnFinished) -> None:
         self.open_turn = None
         self.next_turn = e.turn_index + 1
-        self.usage = self.usage + e.usage
-        self.run_usage = self.run_usage + e.usage
-        if e.cost is not None:
-            self.run_cost = (self.run_cost or 0.0) + e.cost
+        self._count_usage(e.usage, e.cost)
         self.run_turns.append(e)
         self._append(e.message)
         self.format_failures = self.format_failures + 1 if e.problems else 0
@@ -273,7 +273,7 @@ class SessionState:
         self.started.discard(e.call_id)
         self.approvals.pop(e.call_id, None)
         key = failure_key(e.name, e.status)
-        if e.status in RETRY_STATUSES:
+        if e.status in BAD_CALL_STATUSES:
             self.tool_failures[key] = self.tool_failures.get(key, 0) + 1
         elif e.status == "ok":  # back on track: this tool's count, and that of made-up names, start over
             self.tool_failures[key] = 0
@@ -282,7 +282,7 @@ class SessionState:
             outcomes = [self.results[c.id] for c in self.open_calls]
             for r in outcomes:
                 self._append(ToolResultMessage(r.call_id, r.name, r.content, r.is_error))
-            if all(r.status in RETRY_STATUSES for r in outcomes):
+            if all(r.status in BAD_CALL_STATUSES for r in outcomes):
                 self.run_free_turns += 1
             for text in self.pending_feedback:
                 self._append(UserMessage(text))
@@ -312,10 +312,17 @@ class SessionState:
         self._rebuild_view()
 
     def _side_request(self, e: SideRequest) -> None:
-        self.usage = self.usage + e.usage
-        self.run_usage = self.run_usage + e.usage
-        if e.cost is not None:
-            self.run_cost = (self.run_cost or 0.0) + e.cost
+        self._count_usage(e.usage, e.cost)
+
+    def _model_call_failed(self, e: ModelCallFailed) -> None:
+        self._count_usage(Usage(requests=e.attempts), None)
+
+    def _count_usage(self, usage: Usage, cost: float | None) -> None:
+        self.usage = self.usage + usage
+        self.run_usage = self.run_usage + usage
+        self.run_thinking += usage.thinking_tokens
+        if cost is not None:
+            self.run_cost = (self.run_cost or 0.0) + cost
 
     def _run_finished(self, e: RunFinished) -> None:
         self.finished = e
@@ -333,6 +340,7 @@ _HANDLERS: dict[type, Callable[[SessionState, Any], None]] = {
     ContextChanged: SessionState._context_changed,
     RunFinished: SessionState._run_finished,
     SideRequest: SessionState._side_request,
+    ModelCallFailed: SessionState._model_call_failed,
 }
 
 __all__ = ["TRANSCRIPT", "UNKNOWN_TOOLS", "SessionLog", "SessionState", "SessionStore", "failure_key", "new_id"]

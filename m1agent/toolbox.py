@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from m1agent.errors import ModelRetry, ToolArgumentsInvalid
+from m1agent.events import CallStatus, ToolCallStarted
 from m1agent.function_tool import FunctionTool
 from m1agent.messages import ToolSpec
 from m1agent.protocol.types import ToolCallPart
 from m1agent.schema import unique_name
 from m1agent.tool import RunContext, Tool, ToolReturn, Toolset
 
-Status = Literal["ok", "invalid_arguments", "unknown_tool", "failed", "timeout", "retry", "denied", "interrupted"]
-# Statuses that count as one more consecutive failure of the tool (feedback the model should act on).
-RETRY_STATUSES = frozenset({"invalid_arguments", "unknown_tool", "failed", "timeout", "retry", "denied"})
 READ_OUTPUT = "read_output"
 
 
@@ -52,13 +51,12 @@ class MemoryOutputStore:
 
 @dataclass(frozen=True, slots=True)
 class CallOutcome:
-    """What one call came to. ``content`` is exactly what the model reads (prefixed, capped)."""
+    """What one call came to: the tool's ``ToolReturn`` as it gave it (metadata such as an exit code
+    included), and the status. The text the model reads is made from it once, by ``model_text``."""
 
     call: ToolCallPart
-    name: str
-    content: str
-    status: Status
-    output_id: str = ""
+    result: ToolReturn
+    status: CallStatus
     elapsed: float = 0.0
 
     @property
@@ -132,91 +130,112 @@ class Toolbox:
         """The tool exposed under ``name`` this turn."""
         return self._by_name.get(name)
 
-    def schema_of(self, name: str) -> dict[str, Any]:
-        """The JSON schema the model was given for ``name``."""
+    def max_retries(self, name: str) -> int | None:
+        """How many bad calls in a row the tool exposed as ``name`` allows; ``None`` for no such tool."""
         t = self._by_name.get(name)
-        return t.spec().parameters if t is not None else {}
+        return t.max_retries if t is not None else None
 
     def unknown(self, call: ToolCallPart) -> CallOutcome:
         """Feedback for a call to a name that does not exist this turn."""
         names = ", ".join(sorted(self._by_name)) or "(none)"
-        text = f"Unknown tool {call.name!r}. The tools available are: {names}."
-        return CallOutcome(call, call.name, f"[{call.name}] error: {text}", "unknown_tool")
+        return CallOutcome(call, ToolReturn(f"Unknown tool {call.name!r}. The tools available are: {names}.", True),
+                           "unknown_tool")
 
-    def finish(self, call: ToolCallPart, result: ToolReturn, status: Status, elapsed: float = 0.0) -> CallOutcome:
-        """Prefix ``result`` with the tool's name, cap it, and save the full text when it was cut."""
-        body = f"error: {result.content}" if result.is_error or status != "ok" else result.content
+    def model_text(self, outcome: CallOutcome) -> tuple[str, str]:
+        """``(text, output_id)``: what the model reads of an outcome, prefixed with the tool's name and
+        capped; when it was cut, the full text is saved under ``output_id`` for ``read_output``."""
+        call, result = outcome.call, outcome.result
+        # A denial is the policy's word, not a failure of the tool: it reads as said.
+        body = f"error: {result.content}" if outcome.is_error and outcome.status != "denied" else result.content
         text = f"[{call.name}] {body}"
         capped, was_cut = cap_text(text, self.max_result_chars, call.id)
         if was_cut:
             self.outputs.save_output(call.id, text)
-        return CallOutcome(call, call.name, capped, status, call.id if was_cut else "", elapsed)
+        return capped, call.id if was_cut else ""
 
     async def run_calls(
-        self,
-        calls: Sequence[ToolCallPart],
-        make_context: Callable[[ToolCallPart], RunContext[Any]],
-        on_start: Callable[[ToolCallPart], None],
-        on_finish: Callable[[CallOutcome], None],
-    ) -> list[CallOutcome]:
+        self, calls: Sequence[ToolCallPart], contexts: Mapping[str, RunContext[Any]]
+    ) -> AsyncIterator[ToolCallStarted | CallOutcome | Any]:
         """Run ``calls`` (all known tools): concurrent under the cap, ``sequential`` tools alone.
 
-        ``on_start`` fires just before a tool is invoked and ``on_finish`` as soon as it is done, so
-        a transcript written from them shows which calls may have started. Results come back in
-        call order.
+        Yields, as they happen, a ``ToolCallStarted`` just before each tool is invoked, a ``CallOutcome``
+        as soon as it is done, and whatever a tool reports through ``ctx.emit``: so a transcript
+        written from them shows which calls may have started. ``contexts`` holds each call's context.
         """
-        outcomes: dict[str, CallOutcome] = {}
         _current_outputs.set(self.outputs)
         semaphore = asyncio.Semaphore(self.max_concurrency)
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def report(item: Any) -> None:  # sync tools run in worker threads
+            try:
+                on_loop = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                on_loop = False
+            if on_loop:
+                queue.put_nowait(item)
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        recorded: dict[str, asyncio.Event] = {}
 
         async def one(call: ToolCallPart) -> None:
             async with semaphore:
-                outcome = await self._invoke(call, make_context(call), on_start)
-            outcomes[call.id] = outcome
-            on_finish(outcome)
+                ctx = dataclasses.replace(contexts[call.id], emit=report)
+                # The tool starts only once its start is recorded: a crash after that is reported, not re-run.
+                recorded[call.id] = asyncio.Event()
+                queue.put_nowait(ToolCallStarted(ctx.turn_index, call.id, call.name, call.arguments))
+                await recorded[call.id].wait()
+                queue.put_nowait(await self._invoke(call, ctx))
 
-        group: list[ToolCallPart] = []
-        for call in [*calls, None]:
-            t = self._by_name.get(call.name) if call is not None else None
-            if call is not None and t is not None and not t.sequential:
-                group.append(call)
-                continue
-            if len(group) == 1:
-                await one(group[0])
-            elif group:
+        async def all_calls() -> None:
+            group: list[ToolCallPart] = []
+            for call in [*calls, None]:
+                t = self._by_name.get(call.name) if call is not None else None
+                if call is not None and t is not None and not t.sequential:
+                    group.append(call)
+                    continue
                 await asyncio.gather(*(one(c) for c in group))
-            group = []
-            if call is not None:
-                await one(call)
-        return [outcomes[c.id] for c in calls]
+                group = []
+                if call is not None:
+                    await one(call)
 
-    async def _invoke(
-        self, call: ToolCallPart, ctx: RunContext[Any], on_start: Callable[[ToolCallPart], None]
-    ) -> CallOutcome:
+        done = object()
+        task = asyncio.ensure_future(all_calls())
+        task.add_done_callback(lambda _t: queue.put_nowait(done))
+        try:
+            while (item := await queue.get()) is not done:
+                yield item
+                if isinstance(item, ToolCallStarted):  # the consumer has handled it: the tool may start
+                    recorded.pop(item.call_id).set()
+            task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def _invoke(self, call: ToolCallPart, ctx: RunContext[Any]) -> CallOutcome:
         t = self._by_name[call.name]
         timeout = t.timeout if t.timeout is not None else self.default_timeout
-        on_start(call)
         started = time.perf_counter()
+
+        def outcome(content: str, status: CallStatus) -> CallOutcome:
+            return CallOutcome(call, ToolReturn(content, True), status, time.perf_counter() - started)
+
         try:
-            if timeout is None:
+            async with asyncio.timeout(timeout):
                 result = await t.invoke(call.arguments, ctx)
-            else:
-                async with asyncio.timeout(timeout):
-                    result = await t.invoke(call.arguments, ctx)
         except ToolArgumentsInvalid as exc:
             schema = json.dumps(t.spec().parameters, ensure_ascii=False)
-            text = f"{exc}\nCall {call.name} again with arguments matching this JSON schema: {schema}"
-            return self.finish(call, ToolReturn(text, True), "invalid_arguments", time.perf_counter() - started)
+            return outcome(f"{exc}\nCall {call.name} again with arguments matching this JSON schema: {schema}",
+                           "invalid_arguments")
         except ModelRetry as exc:
-            return self.finish(call, ToolReturn(str(exc), True), "retry", time.perf_counter() - started)
+            return outcome(str(exc), "retry")
         except TimeoutError:
-            text = f"the call did not finish within {timeout:g} seconds and was cancelled"
-            return self.finish(call, ToolReturn(text, True), "timeout", time.perf_counter() - started)
+            return outcome(f"the call did not finish within {timeout:g} seconds and was cancelled", "timeout")
         except Exception as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            return self.finish(call, ToolReturn(text, True), "failed", time.perf_counter() - started)
-        status: Status = "failed" if result.is_error else "ok"
-        return self.finish(call, result, status, time.perf_counter() - started)
+            return outcome(f"{type(exc).__name__}: {exc}", "failed")
+        return CallOutcome(call, result, "error" if result.is_error else "ok", time.perf_counter() - started)
 
 
 _current_outputs: contextvars.ContextVar[OutputStore] = contextvars.ContextVar("m1agent_outputs")
@@ -246,11 +265,9 @@ READ_OUTPUT_TOOL = FunctionTool(read_output, name=READ_OUTPUT, sequential=False)
 __all__ = [
     "READ_OUTPUT",
     "READ_OUTPUT_TOOL",
-    "RETRY_STATUSES",
     "CallOutcome",
     "MemoryOutputStore",
     "OutputStore",
-    "Status",
     "Toolbox",
     "cap_text",
 ]

@@ -23,18 +23,6 @@ from m1agent.tool import ToolReturn
 _ALLOW = Decision.allow()
 
 
-def _unprefixed(call: ToolCallPart, result: ToolReturn) -> ToolReturn:
-    """The result without the ``[tool] `` (and ``error: ``) prefix the loop shows the model."""
-    content = result.content if isinstance(result.content, str) else str(result.content)
-    prefix = f"[{call.name}] "
-    if not content.startswith(prefix):
-        return result
-    content = content[len(prefix) :]
-    if result.is_error and content.startswith("error: "):
-        content = content[len("error: ") :]
-    return ToolReturn(content, result.is_error, result.metadata)
-
-
 def _overrides(rule: Rule, hook: str) -> bool:
     return getattr(type(rule), hook) is not getattr(Rule, hook)
 
@@ -121,7 +109,6 @@ class PolicyEngine:
     def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
         """Update the state from a result that ran; notes go to the audit log."""
         ctx = self._context(history)
-        result = _unprefixed(call, result)
         state = self.state
         if call.name in self.write_tools:
             # Even a failed write may have changed something: never trust the cache past it.

@@ -2,8 +2,8 @@
 
 When the prompt nears the limit, three steps run in order, each only while still over the target:
 
-1. stale tool outputs become stubs naming their call id (the full text stays in ``archive``, and
-   the ``recall_output`` tool reads it back);
+1. stale tool outputs become stubs naming their call id (the loop keeps the full text in the
+   session's output store, where the ``read_output`` tool reads it back);
 2. earlier turns' thinking is dropped, per the thinking history policy;
 3. the model summarizes the oldest turns (never the instructions, the original task, earlier
    summaries or the recent turns).
@@ -65,6 +65,8 @@ class CompactionResult:
     tokens_after: int
     steps: list[str]
     stubbed: list[str] = field(default_factory=list)
+    # The full text of each stubbed output, by call id: kept by the loop where ``read_output`` finds it.
+    elided: dict[str, str] = field(default_factory=dict)
     thinking_dropped: int = 0
     summarized: int = 0
 
@@ -102,7 +104,7 @@ def stub_text(message: ToolResultMessage, tokens: int) -> str:
     """What the model sees instead of a stale output; it names the call id to recall it by."""
     return (
         f"{STUB_PREFIX} {message.name} call {message.call_id}, {tokens} tokens; "
-        f'recall_output(call_id="{message.call_id}") shows it]'
+        f'read_output(id="{message.call_id}") shows it]'
     )
 
 
@@ -127,12 +129,11 @@ SUMMARY_INSTRUCTIONS = (
 
 
 class Compactor:
-    """Compacts message lists for one conversation; remembers what it did (``archive``, ``seen``)."""
+    """Compacts message lists; remembers which contents it compacted (by digest) and their token counts."""
 
     def __init__(self, policy: CompactionPolicy, counter: Counter) -> None:
         self.policy = policy
         self.counter = counter
-        self.archive: dict[str, str] = {}
         self._counts: dict[str, int] = {}
         self._compacted: set[str] = set()
 
@@ -214,7 +215,7 @@ class Compactor:
             n = self.tokens([m])
             if n < self.policy.min_stub_tokens:
                 continue
-            self.archive[m.call_id] = m.content
+            result.elided[m.call_id] = m.content
             msgs[i] = replace(m, content=stub_text(m, n - _MESSAGE_OVERHEAD))
             total += self.tokens([msgs[i]]) - n
             result.stubbed.append(m.call_id)

@@ -1,7 +1,10 @@
 """The thinking governor: plans each request's budget, counts thinking, and recovers from exhaustion.
 
-The loop asks ``plan`` before a request, ``record`` after it, and ``recover`` when
-``detect_exhaustion`` says the answer never came. It never sends the same request twice unchanged.
+The governor is a policy, not a tally: it is frozen, and what a run has spent is read from the run's
+events and passed in (``plan(used=...)``), so one ``Agent`` can run many times, concurrently too, and a
+resumed run continues from the figure its transcript holds. The loop asks ``plan`` before a request,
+``account`` after it, and ``recover`` when ``detect_exhaustion`` says the answer never came. It never
+sends the same request twice unchanged.
 """
 
 from __future__ import annotations
@@ -44,31 +47,36 @@ class RecoveryStep:
     request: ModelRequest | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ThinkingGovernor:
-    """Thinking as a governed resource for one run."""
+    """How thinking is governed: budgets, reasoning history, effort, and the counter to count with.
+
+    ``counter`` overrides the backend's own counter; the loop passes the backend's otherwise.
+    """
 
     budget: ThinkingBudget = field(default_factory=ThinkingBudget)
     history: ReasoningHistory = field(default_factory=ReasoningHistory)
     effort: EffortHook | None = field(default_factory=default_effort)
     counter: TokenCounter | None = None
-    used: int = 0
 
-    @property
-    def run_remaining(self) -> int | None:
-        """Thinking tokens left in the run, or ``None`` without a per-run limit."""
-        return None if self.budget.per_run is None else max(0, self.budget.per_run - self.used)
+    def run_remaining(self, used: int) -> int | None:
+        """Thinking tokens left in a run that spent ``used``, or ``None`` without a per-run limit."""
+        return None if self.budget.per_run is None else max(0, self.budget.per_run - used)
 
     def plan(
-        self, *, turn_index: int, history: Sequence[Message], prompt_tokens: int, context_window: int
+        self, *, turn_index: int, history: Sequence[Message], prompt_tokens: int, context_window: int,
+        used: int = 0,
     ) -> TurnPlan | None:
-        """The next request's budget, or ``None`` when the run's thinking budget is spent."""
+        """The next request's budget, or ``None`` when the run's thinking budget is spent.
+
+        ``used`` is the thinking the run has spent so far (``SessionState.run_thinking``).
+        """
         cap = self.budget.per_turn
         if self.effort is not None:
             hinted = self.effort(TurnInfo(turn_index, history, cap))
             if hinted is not None:
                 cap = min(cap, hinted)
-        remaining = self.run_remaining
+        remaining = self.run_remaining(used)
         if remaining is not None:
             if remaining < self.budget.min_turn_thinking:
                 return None
@@ -81,14 +89,17 @@ class ThinkingGovernor:
         )
         return TurnPlan(thinking_cap=cap, max_tokens=max_tokens)
 
-    def prompt_tokens(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> int:
+    def prompt_tokens(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), counter: TokenCounter | None = None
+    ) -> int:
         """The exact size of the M1 prompt these messages and tools render to."""
         from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
         from m1agent.protocol.render import render
 
-        return self._count(render(to_openai_messages(messages), tools_to_openai(tools) if tools else None))
+        text = render(to_openai_messages(messages), tools_to_openai(tools) if tools else None)
+        return self._counter(counter).count(text)
 
-    def thinking_tokens(self, response: ModelResponse) -> int:
+    def thinking_tokens(self, response: ModelResponse, counter: TokenCounter | None = None) -> int:
         """Thinking tokens of one response: as the server reported them, else counted exactly.
 
         The count covers the think block as M1 wrote it: ``<think>\n``, the thought, and
@@ -100,24 +111,21 @@ class ThinkingGovernor:
         if not turn.thinking:
             return 0
         cut = any(p.kind == ProblemKind.UNCLOSED_THINK for p in turn.problems)
-        return self._count(THINK_OPEN + turn.thinking + ("" if cut else FORCE_CLOSE))
+        return self._counter(counter).count(THINK_OPEN + turn.thinking + ("" if cut else FORCE_CLOSE))
 
-    def _count(self, text: str) -> int:
-        if self.counter is None:
-            from m1agent.tokens import load_counter
+    def _counter(self, fallback: TokenCounter | None) -> TokenCounter:
+        """The governor's own counter, else the one given (the backend's), else the best loadable."""
+        if self.counter is not None:
+            return self.counter
+        if fallback is not None:
+            return fallback
+        from m1agent.tokens import load_counter
 
-            self.counter = load_counter()
-        return self.counter.count(text)
+        return load_counter()
 
-    def record(self, response: ModelResponse) -> int:
-        """Count a response's thinking against the run; returns the count."""
-        spent = self.thinking_tokens(response)
-        self.used += spent
-        return spent
-
-    def account(self, response: ModelResponse) -> ModelResponse:
-        """``record`` the response and return it with ``usage.thinking_tokens`` filled in."""
-        spent = self.record(response)
+    def account(self, response: ModelResponse, counter: TokenCounter | None = None) -> ModelResponse:
+        """The response with ``usage.thinking_tokens`` filled in (as reported, else counted)."""
+        spent = self.thinking_tokens(response, counter)
         if spent == response.usage.thinking_tokens:
             return response
         return replace(response, usage=replace(response.usage, thinking_tokens=spent))
@@ -132,6 +140,7 @@ class ThinkingGovernor:
         prompt_tokens: int,
         context_window: int,
         tried: set[str],
+        counter: TokenCounter | None = None,
     ) -> RecoveryStep:
         """The first configured recovery that applies and was not tried yet this turn."""
         skipped: list[str] = []
@@ -144,7 +153,7 @@ class ThinkingGovernor:
                 if not can_continue:
                     skipped.append("the answer cannot be forced on a chat backend, whose prompt cannot be continued")
                     continue
-                step = self._force(request, response, prompt_tokens, context_window)
+                step = self._force(request, response, prompt_tokens, context_window, counter)
             elif action == "retry":
                 step = self._retry(request, prompt_tokens, context_window)
             else:
@@ -158,9 +167,10 @@ class ThinkingGovernor:
         return RecoveryStep("stop", f"{exhaustion.detail}; no recovery left ({'; '.join(skipped) or 'all tried'})")
 
     def _force(
-        self, request: ModelRequest, response: ModelResponse, prompt_tokens: int, context_window: int
+        self, request: ModelRequest, response: ModelResponse, prompt_tokens: int, context_window: int,
+        counter: TokenCounter | None,
     ) -> RecoveryStep | None:
-        spent = response.usage.output_tokens or self.thinking_tokens(response)
+        spent = response.usage.output_tokens or self.thinking_tokens(response, counter)
         room = room_left(context_window, prompt_tokens + spent + THINK_TAG_TOKENS)
         answer = min(self.budget.answer_reserve, room)
         if answer <= 0:

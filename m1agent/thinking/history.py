@@ -16,7 +16,7 @@ HistoryMode = Literal["strip", "keep", "keep_last_n", "summarize"]
 Summarizer = Callable[[str], Awaitable[str]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ReasoningHistory:
     """A per-backend setting for earlier turns' thinking.
 
@@ -33,8 +33,11 @@ class ReasoningHistory:
         """A short label for events and logs."""
         return f"keep_last_n({self.last_n})" if self.mode == "keep_last_n" else self.mode
 
-    async def apply(self, messages: Sequence[Message]) -> list[Message]:
-        """The messages to send: assistant thinking kept, emptied or summarized per the mode."""
+    async def apply(self, messages: Sequence[Message], summarizer: Summarizer | None = None) -> list[Message]:
+        """The messages to send: assistant thinking kept, emptied or summarized per the mode.
+
+        ``summarizer`` is used when the history has none of its own (the run's backend, by default).
+        """
         assistant_at = [i for i, m in enumerate(messages) if isinstance(m, AssistantMessage) and m.thinking]
         keep: set[int] = set()
         if self.mode == "keep":
@@ -46,18 +49,19 @@ class ReasoningHistory:
             if not isinstance(message, AssistantMessage) or not message.thinking or i in keep:
                 out.append(message)
             elif self.mode == "summarize":
-                out.append(replace(message, thinking=await self.summary(message.thinking)))
+                out.append(replace(message, thinking=await self.summary(message.thinking, summarizer)))
             else:
                 out.append(replace(message, thinking=""))
         return out
 
-    async def summary(self, thinking: str) -> str:
+    async def summary(self, thinking: str, summarizer: Summarizer | None = None) -> str:
         """The cached short summary of one thought (computed by the model on first use)."""
-        if self.summarizer is None:
+        summarize = self.summarizer or summarizer
+        if summarize is None:
             raise ValueError("ReasoningHistory(mode='summarize') needs a summarizer")
         key = hashlib.sha256(thinking.encode()).hexdigest()
         if key not in self._cache:
-            self._cache[key] = (await self.summarizer(thinking)).strip()
+            self._cache[key] = (await summarize(thinking)).strip()
         return self._cache[key]
 
 

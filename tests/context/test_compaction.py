@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from m1agent.tools.recall_output import RecallOutputTool
-
 from m1agent.context.compaction import STUB_PREFIX, SUMMARY_PREFIX, CompactionPolicy, Compactor
 from m1agent.messages import AssistantMessage, SystemMessage, ToolResultMessage, UserMessage
 from m1agent.protocol.types import ToolCallPart
 from m1agent.session import SessionState
-from m1agent.tool import RunContext
 
 SYSTEM = SystemMessage("You are a careful coding agent. Never delete files.")
 TASK = UserMessage("Find why the invoice total is off by one cent and fix it.")
@@ -43,12 +40,10 @@ async def test_stubs_first_and_outputs_stay_readable_by_id(counter):
     assert stubs and stubs[0].call_id == "call_0_0"  # oldest first
     # the recent turns are untouched, and every stub can be read back through the tool
     assert not result.messages[-2].content.startswith(STUB_PREFIX)
-    tool = RecallOutputTool(compactor.archive)
     original = next(m for m in msgs if isinstance(m, ToolResultMessage) and m.call_id == "call_0_0")
-    back = await tool.invoke({"call_id": "call_0_0"}, RunContext(deps=None))
-    assert back.content == original.content
-    missing = await tool.invoke({"call_id": "call_99_0"}, RunContext(deps=None))
-    assert missing.is_error and "call_0_0" in missing.content
+    assert result.elided["call_0_0"] == original.content
+    assert 'read_output(id="call_0_0")' in stubs[0].content
+    assert set(result.elided) == set(result.stubbed)
 
 
 async def test_thinking_then_summary_keep_task_and_instructions_verbatim(counter):

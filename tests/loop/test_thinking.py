@@ -33,7 +33,7 @@ async def test_cut_off_thinking_is_closed_and_answered_on_a_raw_backend(counter:
     finished = events[-1]
     assert finished.kind == "run_finished" and finished.stop_reason == "completed"
     assert finished.output == "The answer is 42."
-    assert governor.used > 250
+    assert finished.usage is not None and finished.usage.thinking_tokens > 250
 
 
 async def test_the_run_stops_with_a_result_when_recovery_is_not_allowed(counter: Any) -> None:

@@ -96,12 +96,12 @@ def test_reset_forgets_the_conversation(convo: Conversation) -> None:
     assert convo.engine.state.authenticated_user is None and convo.engine.audit == []
 
 
-def test_results_as_the_loop_shows_them_are_understood(convo: Conversation) -> None:
-    """The loop prefixes results with ``[tool] `` (and errors with ``error: ``) before the engine sees them."""
+def test_results_are_read_as_the_tool_gave_them(convo: Conversation) -> None:
+    """The engine gets each tool's own ``ToolReturn``: no prefix, the error flag and metadata intact."""
     convo.user("I'm ann")
     call = ToolCallPart("find_user", {"email": "ann@example.com"}, "c1")
-    convo.engine.after_call(call, ToolReturn("[find_user] error: no such user", is_error=True), convo.history)
+    convo.engine.after_call(call, ToolReturn("no such user", is_error=True), convo.history)
     assert convo.engine.state.authenticated_user is None
-    convo.engine.after_call(call, ToolReturn('[find_user] "ann"'), convo.history)
+    convo.engine.after_call(call, ToolReturn('"ann"'), convo.history)
     assert convo.engine.state.authenticated_user == "ann"
     assert convo.engine.state.calls_run == 1

@@ -75,7 +75,7 @@ def test_retry_impossible_without_room_goes_to_stop() -> None:
 def test_thinking_counted_from_server_usage_first() -> None:
     gov = ThinkingGovernor()
     reported = ModelResponse(turn=Turn(thinking="abc"), usage=Usage(thinking_tokens=77), finish_reason="stop")
-    assert gov.record(reported) == 77 and gov.used == 77
+    assert gov.account(reported).usage.thinking_tokens == 77 == gov.thinking_tokens(reported)
 
 
 def test_thinking_events_survive_the_transcript() -> None:

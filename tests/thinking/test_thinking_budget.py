@@ -38,11 +38,20 @@ def test_run_budget_caps_turns_and_ends() -> None:
     gov = ThinkingGovernor(ThinkingBudget(per_turn=10_000, per_run=12_000, answer_reserve=1_000), effort=None)
     first = gov.plan(turn_index=0, history=[UserMessage("hi")], prompt_tokens=100, context_window=1_000_000)
     assert first is not None and first.thinking_cap == 10_000 and first.max_tokens == 11_000
-    gov.used = 11_000
-    second = gov.plan(turn_index=1, history=[UserMessage("hi")], prompt_tokens=100, context_window=1_000_000)
+    second = gov.plan(turn_index=1, history=[UserMessage("hi")], prompt_tokens=100, context_window=1_000_000,
+                      used=11_000)
     assert second is not None and second.thinking_cap == 1_000
-    gov.used = 11_900
-    assert gov.plan(turn_index=2, history=[], prompt_tokens=100, context_window=1_000_000) is None
+    assert gov.plan(turn_index=2, history=[], prompt_tokens=100, context_window=1_000_000, used=11_900) is None
+
+
+def test_the_governor_is_a_frozen_policy() -> None:
+    import dataclasses
+
+    gov = ThinkingGovernor(ThinkingBudget(per_run=1_500))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gov.budget = ThinkingBudget(per_run=10)  # type: ignore[misc]
+    assert not hasattr(gov, "used")
+    assert gov.run_remaining(1_000) == 500 and gov.run_remaining(2_000) == 0
 
 
 def test_default_effort_lowers_cap_after_plain_results_only() -> None:
