@@ -39,3 +39,22 @@ async def test_compaction_event_breaks_the_prefix_once_and_resume_folds_it(count
     folded = SessionState.from_events(agent.sessions.load("s"))
     assert folded.history == events[compactions[-1]].messages + folded.history[len(events[compactions[-1]].messages):]
     assert any(STUB_PREFIX in getattr(m, "content", "") for m in folded.history)
+
+
+async def test_an_elided_output_is_read_back_with_read_output_in_the_same_session(counter: Any, tmp_path: Path) -> None:
+    # The stub names read_output, the one tool every agent has; it reads the session's own store.
+    def read_back(body: dict[str, Any]) -> str:
+        stubbed = body["prompt"].split(STUB_PREFIX, 1)[1].split('read_output(id="', 1)[1].split('"', 1)[0]
+        return call("read_output", id=stubbed)
+
+    script = [call("fetch", page=i) for i in range(5)] + [read_back, answer("Page 0 said lorem ipsum.")]
+    compactor = Compactor(CompactionPolicy(limit=6_000, trigger=0.8, target=0.5, keep_recent=2, stale_turns=1,
+                                           min_stub_tokens=100), counter)
+    async with VLLMServer(script=script, counter=counter) as server:
+        agent = Agent(Completions(server.base_url), tools=[fetch], compactor=compactor, sessions=tmp_path,
+                      max_result_chars=50_000)
+        result = await agent.run("Read pages 0 to 4, then look at page 0 again.")
+    assert result.completed
+    recalled = [m for m in result.messages if getattr(m, "name", "") == "read_output"]
+    assert len(recalled) == 1 and not recalled[0].is_error
+    assert "page 0: lorem ipsum dolor sit amet" in recalled[0].content
