@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,17 +42,17 @@ class Limits:
         return None
 
     def retries_exhausted(
-        self, format_failures: int, tool_failures: Mapping[str, int], max_retries: Callable[[str], int | None]
+        self, format_failures: int, tool_failures: Mapping[str, int], max_retries: Mapping[str, int | None]
     ) -> str | None:
         """Why the run must stop for repeated bad calls or unreadable output, or ``None``.
 
-        ``max_retries`` gives a tool's own bound by name (``None`` for a name no tool has: those share
-        ``max_format_retries``).
+        ``max_retries`` holds each tool's own bound by name (``None`` for a name no tool has: those
+        share ``max_format_retries``).
         """
         if format_failures > self.max_format_retries:
             return f"the model's output could not be read {format_failures} times in a row"
         for name, failures in tool_failures.items():
-            allowed = max_retries(name)
+            allowed = max_retries.get(name)
             allowed = self.max_format_retries if allowed is None else allowed
             if failures > allowed:
                 return f"{name} failed {failures} times in a row (max_retries={allowed})"

@@ -139,7 +139,8 @@ class Loop:
             last = st.history[-1] if st.history else None
             if isinstance(last, AssistantMessage) and not last.tool_calls and st.format_failures == 0:
                 return ("completed", "")
-            exhausted = limits.retries_exhausted(st.format_failures, st.tool_failures, self.cfg.toolbox.max_retries)
+            bounds = {name: self.cfg.toolbox.max_retries(name) for name in st.tool_failures}
+            exhausted = limits.retries_exhausted(st.format_failures, st.tool_failures, bounds)
             if exhausted is not None:
                 return ("retries_exhausted", exhausted)
             hit = limits.exceeded(
