@@ -46,7 +46,7 @@ from m1agent.pricing import PriceTable
 from m1agent.protocol.types import ToolCallPart
 from m1agent.result import RunResult
 from m1agent.session import SessionLog, SessionState, failure_key
-from m1agent.tool import RunContext, ToolReturn
+from m1agent.tool import RunContext, ToolReturn, progress_reporter
 from m1agent.toolbox import CallOutcome, Toolbox
 
 Stop = tuple[StopReason, str]  # (stop_reason, error)
@@ -81,6 +81,7 @@ class Loop:
         self._final_message = ""
         self._exception: BaseException | None = None
         self._thought_summarizer: Callable[[str], Awaitable[str]] | None = None
+        self._progress: Callable[[Any], None] = lambda _event: None
 
     def emit(self, *events: RunEvent) -> None:
         """Fold each event into the state, write it to the transcript, then pass it on."""
@@ -96,6 +97,7 @@ class Loop:
         """Run until an answer, a limit, a pending approval or cancellation; always return a result."""
         stop: Stop
         started = time.monotonic()
+        self._progress = progress_reporter(self.listener)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for toolset in self.cfg.toolbox.toolsets:
@@ -290,10 +292,8 @@ class Loop:
         async for item in self.cfg.toolbox.run_calls(runnable, contexts):
             if isinstance(item, ToolCallStarted):
                 self.emit(item)
-            elif isinstance(item, CallOutcome):
+            else:
                 self._finish(turn_index, item)
-            elif self.listener is not None:  # a tool's own progress report: shown, not part of the transcript
-                self.listener(item)
         return ("approval_pending", "") if waiting else None
 
     async def _admit(self, turn_index: int, calls: list[ToolCallPart]) -> tuple[list[ToolCallPart], bool]:
@@ -365,7 +365,7 @@ class Loop:
         st = self.state
         return RunContext(
             deps=self.cfg.deps, run_id=st.run_id, session_id=self.log.session_id, turn_index=turn_index,
-            call_id=call.id, tool_name=call.name, retry=st.tool_failures.get(call.name, 0),
+            call_id=call.id, tool_name=call.name, retry=st.tool_failures.get(call.name, 0), emit=self._progress,
         )
 
     def _policy_end(self) -> Stop | None:

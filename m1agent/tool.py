@@ -6,6 +6,7 @@ knows nothing else about them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -42,6 +43,28 @@ class ToolReturn:
 
 
 ApprovalRule = bool | Callable[[Mapping[str, Any]], bool]
+
+
+def progress_reporter(listener: Callable[[Any], None] | None) -> Callable[[Any], None]:
+    """A ``RunContext.emit`` that hands what a tool reports to ``listener`` (the event stream's consumer;
+    progress is shown, not written to the transcript). Sync tools run in worker threads, so a report
+    from another thread is handed over on the event loop's thread. Call it on the running event loop."""
+    if listener is None:
+        return lambda _event: None
+    loop = asyncio.get_running_loop()
+    deliver = listener
+
+    def report(event: Any) -> None:
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            deliver(event)
+        else:
+            loop.call_soon_threadsafe(deliver, event)
+
+    return report
 
 
 @runtime_checkable

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -155,64 +154,46 @@ class Toolbox:
 
     async def run_calls(
         self, calls: Sequence[ToolCallPart], contexts: Mapping[str, RunContext[Any]]
-    ) -> AsyncIterator[ToolCallStarted | CallOutcome | Any]:
-        """Run ``calls`` (all known tools): concurrent under the cap, ``sequential`` tools alone.
+    ) -> AsyncIterator[ToolCallStarted | CallOutcome]:
+        """Run ``calls`` (all known tools) in order: a run of non-``sequential`` tools concurrently under
+        the cap, a ``sequential`` tool alone. ``contexts`` holds each call's context.
 
-        Yields, as they happen, a ``ToolCallStarted`` just before each tool is invoked, a ``CallOutcome``
-        as soon as it is done, and whatever a tool reports through ``ctx.emit``: so a transcript
-        written from them shows which calls may have started. ``contexts`` holds each call's context.
+        Yields a ``ToolCallStarted`` before a call may start, and its ``CallOutcome`` as soon as it is done.
+        The calls of a concurrent run are all announced before the first one starts: a transcript written
+        from these events may over-report a call as possibly started after a crash, never under-report it.
         """
         _current_outputs.set(self.outputs)
-        semaphore = asyncio.Semaphore(self.max_concurrency)
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
+        for group in self._groups(calls):
+            for call in group:
+                yield ToolCallStarted(contexts[call.id].turn_index, call.id, call.name, call.arguments)
+            if len(group) == 1:
+                yield await self._invoke(group[0], contexts[group[0].id])
+                continue
+            semaphore = asyncio.Semaphore(self.max_concurrency)
 
-        def report(item: Any) -> None:  # sync tools run in worker threads
+            async def one(call: ToolCallPart, semaphore: asyncio.Semaphore = semaphore) -> CallOutcome:
+                async with semaphore:
+                    return await self._invoke(call, contexts[call.id])
+
+            tasks = [asyncio.ensure_future(one(call)) for call in group]
             try:
-                on_loop = asyncio.get_running_loop() is loop
-            except RuntimeError:
-                on_loop = False
-            if on_loop:
-                queue.put_nowait(item)
+                for finished in asyncio.as_completed(tasks):
+                    yield await finished
+            finally:  # the consumer stopped early (cancellation): no call keeps running unseen
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _groups(self, calls: Sequence[ToolCallPart]) -> list[list[ToolCallPart]]:
+        """``calls`` cut into runs that may go concurrently: each ``sequential`` tool is a run of its own."""
+        groups: list[list[ToolCallPart]] = []
+        for call in calls:
+            alone = self._by_name[call.name].sequential
+            if alone or not groups or self._by_name[groups[-1][-1].name].sequential:
+                groups.append([call])
             else:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        recorded: dict[str, asyncio.Event] = {}
-
-        async def one(call: ToolCallPart) -> None:
-            async with semaphore:
-                ctx = dataclasses.replace(contexts[call.id], emit=report)
-                # The tool starts only once its start is recorded: a crash after that is reported, not re-run.
-                recorded[call.id] = asyncio.Event()
-                queue.put_nowait(ToolCallStarted(ctx.turn_index, call.id, call.name, call.arguments))
-                await recorded[call.id].wait()
-                queue.put_nowait(await self._invoke(call, ctx))
-
-        async def all_calls() -> None:
-            group: list[ToolCallPart] = []
-            for call in [*calls, None]:
-                t = self._by_name.get(call.name) if call is not None else None
-                if call is not None and t is not None and not t.sequential:
-                    group.append(call)
-                    continue
-                await asyncio.gather(*(one(c) for c in group))
-                group = []
-                if call is not None:
-                    await one(call)
-
-        done = object()
-        task = asyncio.ensure_future(all_calls())
-        task.add_done_callback(lambda _t: queue.put_nowait(done))
-        try:
-            while (item := await queue.get()) is not done:
-                yield item
-                if isinstance(item, ToolCallStarted):  # the consumer has handled it: the tool may start
-                    recorded.pop(item.call_id).set()
-            task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                groups[-1].append(call)
+        return groups
 
     async def _invoke(self, call: ToolCallPart, ctx: RunContext[Any]) -> CallOutcome:
         t = self._by_name[call.name]
