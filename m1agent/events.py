@@ -165,7 +165,7 @@ class RetryFeedback:
 class LimitHit:
     """A limit ended the run."""
 
-    limit: str
+    limit: Literal["max_turns", "max_tool_calls", "max_tokens", "max_cost", "max_wall_time", "thinking_budget"]
     used: float
     maximum: float
     kind: Literal["limit_hit"] = "limit_hit"
@@ -179,7 +179,7 @@ class ContextChanged:
     ``messages``, when set, replaces the history.
     """
 
-    what: str
+    what: Literal["compaction", "thinking_policy", "thinking_recovery"]
     detail: str
     messages: list[Message] | None = None
     kind: Literal["context_changed"] = "context_changed"
