@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,13 @@ class Sandbox(Protocol):
         """Run a shell command in the work dir."""
         ...
 
-    async def run_python(self, code: str, timeout: float = 60.0) -> CommandResult:
-        """Run code in a Python REPL whose state lasts between calls."""
+    async def run_python(self, code: str, timeout: float = 60.0, cwd: str | None = None) -> CommandResult:
+        """Run code in a Python REPL whose state lasts between calls; a fresh REPL starts in ``cwd``."""
+        ...
+
+    async def run_module(self, source: str, request: Any, timeout: float = 60.0) -> Any:
+        """Call ``handle(request)`` of ``source``, a standard-library Python module, inside the
+        sandbox, and return its result; both are JSON-ready. The module stays loaded between calls."""
         ...
 
     async def write_files(self, files: Mapping[str, str | bytes]) -> None:

@@ -4,7 +4,8 @@ from .archive import SizeLimitExceeded, UnsafeArchive
 from .channel import AgentLost
 from .config import DEFAULT_IMAGE, SandboxConfig
 from .diff import RepoChanges
-from .docker_sandbox import DockerSandbox, SandboxUnavailable, docker_client
+from .docker_sandbox import DockerSandbox, docker_client
+from .errors import SandboxTimeout, SandboxUnavailable
 from .files import SandboxFileError
 from .pool import SandboxPool
 
@@ -16,6 +17,7 @@ __all__ = [
     "SandboxConfig",
     "SandboxFileError",
     "SandboxPool",
+    "SandboxTimeout",
     "SandboxUnavailable",
     "SizeLimitExceeded",
     "UnsafeArchive",

@@ -37,6 +37,7 @@ class AgentChannel:
         self._closed = False
         self.stderr_tail = b""
         self.oom_kills_seen = -1  # the container's OOM-kill count in the agent's last message
+        self.modules: set[str] = set()  # keys of the resident modules this agent has loaded
         self.ready: Future[dict[str, Any]] = Future()
         self._reader = threading.Thread(target=self._read_loop, name="sandbox-agent-reader", daemon=True)
         self._reader.start()

@@ -1,7 +1,7 @@
 """``DockerSandbox``: one long-lived, locked-down container per agent session.
 
 Commands do not pay a ``docker exec`` each: one exec starts the in-container agent
-(``sandboxes/agent.py``, passed on its command line, so any image with ``python3`` works), and
+(``sandboxes/inside/``, passed on its command line, so any image with ``python3`` works), and
 commands travel to it as JSON lines over that exec's socket. The container's own processes run as
 ``nobody``, the code as the sandbox user, so the code cannot kill the container or read its init's
 environment; when the agent dies or hangs, the host kills the sandbox user's processes and starts a
@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
+import hashlib
 import threading
 import time
 import uuid
@@ -24,24 +26,23 @@ from typing import Any
 from m1agent.errors import M1AgentError
 from m1agent.sandbox import CommandResult
 
-from .archive import archive_files, directory_tar, read_capped
 from .channel import AgentChannel, AgentLost
 from .config import SandboxConfig
-from .diff import RepoChanges, compare
+from .errors import SandboxTimeout, SandboxUnavailable
 from .files import SandboxFiles
+from .inside import boot_source
 from .lifecycle import owner_labels, reap_once
+from .repos import REPO_MOUNT, SandboxRepos
 
-AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text()
+AGENT_SOURCE = boot_source()
 CONTAINER_USER = "65534:65534"  # init and the keep-alive: not the code's uid, so out of its reach
-REPO_MOUNT = "/mnt/repo"
 AGENT_START_TIMEOUT = 30.0
-PY_INTERRUPT_WINDOW = 1.0  # as in agent.py: how long a cell has to stop after KeyboardInterrupt
+PY_INTERRUPT_WINDOW = 1.0  # as in inside/repl.py: how long a cell has to stop after KeyboardInterrupt
 
 
-class SandboxUnavailable(M1AgentError):
-    """No Docker engine, no sandbox image, or a container that would not start."""
-
-    hint = "start Docker (scripts/setup.d/10-docker.sh) and build the image with `m1agent sandbox build`"
+@functools.lru_cache(maxsize=32)
+def _module_key(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 _shared_client: Any = None
@@ -71,7 +72,7 @@ def docker_client() -> Any:
     return client
 
 
-class DockerSandbox(SandboxFiles):
+class DockerSandbox(SandboxFiles, SandboxRepos):
     """A sandbox session. Use ``async with DockerSandbox(config) as box:`` or ``start``/``close``."""
 
     def __init__(
@@ -255,14 +256,40 @@ class DockerSandbox(SandboxFiles):
         """Run ``cmd`` with bash in the work dir; everything it started is killed when it ends."""
         return await self._call("sh", timeout, cmd=cmd, stdin=stdin)
 
-    async def run_python(self, code: str, timeout: float = 60.0) -> CommandResult:
-        """Run ``code`` in the session's Python process; variables persist between calls."""
-        return await self._call("py", timeout, code=code)
+    async def run_python(self, code: str, timeout: float = 60.0, cwd: str | None = None) -> CommandResult:
+        """Run ``code`` in the session's Python process; variables persist between calls. A fresh
+        process (the first, or one restarted after a kill) starts in ``cwd`` (default: the work dir)."""
+        return await self._call("py", timeout, code=code, cwd=cwd)
 
-    async def _call(self, op: str, timeout: float, **fields: Any) -> CommandResult:
+    async def run_module(self, source: str, request: Any, timeout: float = 60.0) -> Any:
+        """``handle(request)`` of ``source`` (a standard-library module), run in the resident agent.
+
+        The source travels once per agent; later calls send only its key, so a call costs about
+        what a JSON round trip does. ``SandboxTimeout`` after ``timeout`` seconds.
+        """
+        key = _module_key(source)
+        channel = await self._ready_channel()
+        fields: dict[str, Any] = {"module": key, "request": request}
+        if key not in channel.modules:
+            fields["source"] = source
+        _, future = channel.request("module", **fields)
+        try:
+            reply = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            # The agent cannot stop a thread; it finishes on its own while commands go on.
+            raise SandboxTimeout(f"the sandbox did not answer within {timeout:g} s") from None
+        except AgentLost:
+            await asyncio.to_thread(self._recover_after_loss, channel)
+            raise
+        if "error" in reply:
+            raise M1AgentError(f"the sandbox agent failed: {reply['error']}")
+        channel.modules.add(key)
+        return reply["reply"]
+
+    async def _ready_channel(self) -> AgentChannel:
+        """The agent's channel once it answers, restarting the agent when it is gone."""
         if self._closed or self.container is None:
             raise SandboxUnavailable("the sandbox is not running", hint="start it first, or open a new one")
-        started = time.monotonic()
         if self._channel is None or not self._channel.alive:
             await asyncio.to_thread(self._recover, self._channel)
         channel = self._channel
@@ -272,6 +299,11 @@ class DockerSandbox(SandboxFiles):
                 await asyncio.wait_for(asyncio.wrap_future(channel.ready), AGENT_START_TIMEOUT)
             except (AgentLost, TimeoutError) as exc:
                 raise self._agent_failed(channel, exc) from exc
+        return channel
+
+    async def _call(self, op: str, timeout: float, **fields: Any) -> CommandResult:
+        started = time.monotonic()
+        channel = await self._ready_channel()
         request_id, future = channel.request(op, timeout=timeout, cap=self.config.output_limit, **fields)
         try:
             # A Python cell gets its KeyboardInterrupt second before the agent kills it itself.
@@ -279,26 +311,12 @@ class DockerSandbox(SandboxFiles):
             reply = await asyncio.wait_for(asyncio.wrap_future(future), backstop)
         except TimeoutError:
             await asyncio.to_thread(self._recover, channel)
-            return CommandResult(
-                exit_code=137,
-                stdout="",
-                stderr="",
-                timed_out=True,
-                duration=time.monotonic() - started,
-                note="the command did not stop in time and every process in the sandbox was killed"
-                + ("; the Python state was reset" if op == "py" else ""),
-            )
+            note = "the command did not stop in time and every process in the sandbox was killed"
+            return _lost(started, note + ("; the Python state was reset" if op == "py" else ""), timed_out=True)
         except AgentLost:
             oom = await asyncio.to_thread(self._recover_after_loss, channel)
-            return CommandResult(
-                exit_code=137,
-                stdout="",
-                stderr="",
-                oom_killed=oom,
-                duration=time.monotonic() - started,
-                note=(f"killed: out of memory (limit {self.config.memory}); " if oom else "")
-                + "the sandbox's processes were killed and restarted; the Python state was reset",
-            )
+            note = "the sandbox's processes were killed and restarted; the Python state was reset"
+            return _lost(started, (f"killed: out of memory (limit {self.config.memory}); " if oom else "") + note, oom)
         except asyncio.CancelledError:
             if channel.alive:
                 channel.request("cancel", target=request_id)
@@ -338,59 +356,8 @@ class DockerSandbox(SandboxFiles):
         except (IndexError, ValueError):
             return 0
 
-    # --- repositories ------------------------------------------------------------------------
 
-    async def open_repo(self, path: str | Path) -> None:
-        """Copy a host checkout into ``<workdir>/<repo_dest>``; the checkout itself is never written."""
-        await asyncio.to_thread(self._open_repo_sync, Path(path), False)
-
-    def _open_repo_sync(self, path: Path, mounted: bool) -> None:
-        cfg = self.config
-        if not path.is_dir():
-            raise SandboxUnavailable(f"{path} is not a directory", hint="pass the repository's root folder")
-        archive = directory_tar(
-            path, prefix=cfg.repo_dest, uid=cfg.uid, gid=cfg.gid, limit=cfg.max_copy_bytes,
-            exclude=cfg.repo_exclude,
-        )
-        self._snapshot = archive_files(archive, strip_first=True)
-        if not mounted:
-            self.container.put_archive(cfg.workdir, archive)
-            return
-        excludes = " ".join(f"--exclude={name}" for name in cfg.repo_exclude)
-        copy = (
-            f"mkdir -p {cfg.repo_dest} && tar -C {REPO_MOUNT} {excludes} -cf - . "
-            f"| tar -C {cfg.repo_dest} --no-same-owner -xf -"
-        )
-        result = self.container.exec_run(["sh", "-c", copy], user=cfg.user, workdir=cfg.workdir)
-        if result.exit_code != 0:
-            raise SandboxUnavailable(f"copying the mounted repository failed: {result.output[-500:]!r}")
-
-    async def repo_changes(self) -> RepoChanges:
-        """What the sandbox changed in its copy of the repository, as a reviewable patch."""
-        return await asyncio.to_thread(self._repo_changes_sync)
-
-    def _repo_changes_sync(self) -> RepoChanges:
-        if self._snapshot is None:
-            raise M1AgentError("no repository was opened in this sandbox", hint="call open_repo first")
-        return compare(self._snapshot, self._repo_files_sync())
-
-    def _repo_files_sync(self) -> dict[str, bytes]:
-        cfg = self.config
-        stream, _ = self.container.get_archive(f"{cfg.workdir}/{cfg.repo_dest}")
-        current = archive_files(read_capped(stream, cfg.max_copy_bytes), strip_first=True)
-        excluded = set(cfg.repo_exclude)
-        return {p: d for p, d in current.items() if not excluded.intersection(p.split("/"))}
-
-    async def repo_files(self) -> dict[str, bytes]:
-        """The sandbox's copy of the repository as it is now (relative path -> content)."""
-        return await asyncio.to_thread(self._repo_files_sync)
-
-    @property
-    def repo_baseline(self) -> dict[str, bytes] | None:
-        """What ``repo_changes`` compares against: the checkout as copied in, until changes are
-        applied to it (then the caller sets the copy's state as the new baseline)."""
-        return self._snapshot
-
-    @repo_baseline.setter
-    def repo_baseline(self, files: dict[str, bytes]) -> None:
-        self._snapshot = dict(files)
+def _lost(started: float, note: str, oom: bool = False, timed_out: bool = False) -> CommandResult:
+    """The result of a command whose agent had to be restarted: no output survives."""
+    duration = time.monotonic() - started
+    return CommandResult(137, "", "", timed_out=timed_out, oom_killed=oom, duration=duration, note=note)

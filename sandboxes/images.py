@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_IMAGE
-from .docker_sandbox import SandboxUnavailable
+from .errors import SandboxUnavailable
 
 IMAGES = Path(__file__).parent / "images"
 BASE_IMAGE = "python:3.12-slim"

@@ -6,8 +6,10 @@ import asyncio
 import time
 from typing import Any
 
-from m1agent.sandboxes import DockerSandbox, SandboxConfig
+import pytest
+from m1agent.sandboxes import DockerSandbox, SandboxConfig, SandboxTimeout
 
+from m1agent.errors import M1AgentError
 from m1agent.sandbox import Sandbox
 
 LIST_PROCESSES = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"
@@ -85,3 +87,31 @@ async def test_cancelling_a_call_kills_its_command(box: DockerSandbox) -> None:
     task.cancel()
     await asyncio.sleep(0.3)
     assert "sleep 30" not in await processes(box)
+
+
+async def test_a_fresh_python_process_starts_in_the_given_folder(box: DockerSandbox) -> None:
+    await box.run("mkdir -p /work/sub")
+    assert (await box.run_python("import os\nos.getcwd()", cwd="/work/sub")).stdout == "'/work/sub'\n"
+    await box.run_python("os.chdir('/tmp')", cwd="/work/sub")
+    assert (await box.run_python("os.getcwd()", cwd="/work/sub")).stdout == "'/tmp'\n"  # a running one keeps its own
+    died = await box.run_python("os._exit(3)", cwd="/work/sub")
+    assert "restarted" in died.note
+    assert (await box.run_python("import os\nos.getcwd()", cwd="/work/sub")).stdout == "'/work/sub'\n"
+
+
+HELPER = "import os\n\ndef handle(request):\n    if request == 'boom':\n        raise ValueError('no')\n" \
+    "    if request == 'slow':\n        import time\n        time.sleep(3)\n    return [os.getpid(), request]\n"
+
+
+async def test_resident_modules_run_in_the_agent_without_a_process(box: DockerSandbox) -> None:
+    first = await box.run_module(HELPER, {"x": 1})
+    second = await box.run_module(HELPER, "again")
+    assert first[1] == {"x": 1} and second[1] == "again"
+    assert first[0] == second[0] == box._channel.ready.result()["pid"]  # type: ignore[union-attr]
+    with pytest.raises(M1AgentError, match="ValueError: no"):
+        await box.run_module(HELPER, "boom")
+    with pytest.raises(SandboxTimeout):
+        await box.run_module(HELPER, "slow", timeout=0.5)
+    # A slow module call leaves the agent and its commands alone.
+    assert (await box.run("echo still here")).stdout == "still here\n"
+    assert (await box.run_module(HELPER, 2))[0] == first[0]
