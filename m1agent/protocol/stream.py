@@ -2,13 +2,16 @@
 
 The grammar (``parse`` is this parser fed the whole text at once, so both agree by construction):
 
-- Leading whitespace is skipped. If the output then starts with ``<think>``, everything up to the first
-  ``</think>`` is thinking; a repeated ``<think>`` inside it is dropped, and ``<tool_calls>`` blocks inside
-  it stay in the thinking text and are reported as ``tool_call_in_thinking``, never run. Without the opener
-  (hosted style) the whole output is answer.
+- Leading whitespace is skipped. ``<think>`` opens thinking wherever it appears outside a tool block (at
+  the start, as M1 writes it, or after answer text); everything up to the next ``</think>`` is thinking.
+  A repeated ``<think>`` inside it is dropped, and ``<tool_calls>`` blocks inside it stay in the thinking
+  text and are reported as ``tool_call_in_thinking``, never run: vLLM never runs a call between
+  ``<think>`` and ``</think>``, wherever the block starts. Without an opener (hosted style) the whole
+  output is answer.
 - In the answer region, ``<tool_calls>`` opens a block and a stray ``</think>`` is dropped. Everything else
-  is text. Text is split into segments by the blocks; ``Turn.text`` is the stripped, non-empty segments
-  joined with ``"\\n"``, and ``Turn.thinking`` is the thinking stripped.
+  is text. Text is split into segments by the blocks (and by thinking blocks); ``Turn.text`` is the
+  stripped, non-empty segments joined with ``"\\n"``, and ``Turn.thinking`` is each thinking block
+  stripped, joined with ``"\\n"``.
 - Inside a block, each call is a JSON object that may span lines; its end is found by tracking strings,
   escapes and nesting, so ``}``, ``<`` or ``</tool_calls>`` inside a string never end it. Between calls,
   whitespace and ``, [ ] }`` are ignored; any other text up to a line break or ``{`` is reported as
@@ -74,6 +77,7 @@ class StreamParser:
         self._think_started = False
         self._think_ws: list[str] = []  # whitespace held until text follows it (a list: runs can be long)
         self._think_block: list[str] | None = None  # raw text of a <tool_calls> block inside thinking
+        self._think_new_block = False  # a later thinking block: its first piece starts a new line
         # text
         self._text: list[str] = []
         self._text_any = False
@@ -209,15 +213,18 @@ class StreamParser:
         if self._think_block is not None:
             self._think_block.append(s)
         body = s.rstrip()
+        continuing = self._think_started and not self._think_new_block
         if not body:
-            if self._think_started:
+            if continuing:
                 self._think_ws.append(s)
             return
-        if self._think_started:
+        if continuing:
             piece = "".join(self._think_ws) + body if self._think_ws else body
         else:
             piece = body.lstrip()
-            self._think_started = True
+            if self._think_new_block:
+                piece = "\n" + piece
+            self._think_started, self._think_new_block = True, False
         self._think_ws = [s[len(body) :]] if len(body) < len(s) else []
         self._thinking.append(piece)
         self._out.append(ThinkingDelta(piece))
@@ -238,7 +245,13 @@ class StreamParser:
             return lt + len(tag)
         if tag == THINK_CLOSE:
             return lt + len(tag)  # a stray closer is dropped
-        self._emit_text(tag)  # <think> and </tool_calls> are plain text here
+        if tag == THINK_OPEN:  # thinking after answer text: still thinking, and its calls never run
+            self._segment_started = False
+            self._text_ws = []
+            self._think_new_block = self._think_started
+            self._state = _THINK
+            return lt + len(tag)
+        self._emit_text(tag)  # </tool_calls> is plain text here
         return lt + len(tag)
 
     def _emit_text(self, s: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 M1AGENT = Path(sys.executable).with_name("m1agent")
 
 

@@ -10,7 +10,7 @@ import pytest
 from m1agent.protocol import StreamParser, parse
 from m1agent.protocol.types import TextDelta, ThinkingDelta, ToolCallDone
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p.stem for p in CORPUS.glob("*.txt"))
 
 

@@ -222,8 +222,21 @@ def test_think_opener_after_leading_whitespace() -> None:
     assert (turn.thinking, turn.text) == ("hmm", "hi")
 
 
-def test_think_later_in_the_text_is_text() -> None:
-    assert parse("Hi <think>x</think>").text == "Hi <think>x"
+def test_think_later_in_the_text_is_thinking_too() -> None:
+    # vLLM treats every <think>...</think> region as thinking, wherever it starts
+    turn = parse("Hi <think>x</think> there")
+    assert (turn.thinking, turn.text) == ("x", "Hi\nthere")
+
+
+def test_two_thinking_blocks_join_on_a_new_line() -> None:
+    turn = parse("<think>\nfirst\n</think>\nA <think> second </think> B")
+    assert (turn.thinking, turn.text) == ("first\nsecond", "A\nB")
+
+
+def test_thinking_after_text_cut_off_is_an_unclosed_think() -> None:
+    turn = parse("Let me check. <think>the file might")
+    assert turn.text == "Let me check." and turn.thinking == "the file might"
+    assert [p.kind for p in turn.problems] == ["unclosed_think"]
 
 
 # --- truncation ---------------------------------------------------------------------------------

@@ -74,10 +74,17 @@ def well_formed(draw: st.DrawFn) -> tuple[str, str, str, list[tuple[str, dict[st
     if has_think:
         out += "<think>\n" + thinking + "\n</think>\n"
     segments, calls = [], []
+    thoughts = [thinking] if has_think else []
     for _ in range(draw(st.integers(0, 3))):
         segment = draw(plain)
         segments.append(segment)
         out += segment
+        if draw(st.booleans()):  # thinking again after answer text: a block of its own
+            later = draw(plain)
+            thoughts.append(later)
+            out += "<think>" + later + "</think>"
+            segments.append(draw(plain))
+            out += segments[-1]
         lines = draw(st.lists(call_text(), min_size=1, max_size=3))
         out += "<tool_calls>\n" + "\n".join(t for t, _, _ in lines) + "\n</tool_calls>"
         calls += [(n, a) for _, n, a in lines]
@@ -85,7 +92,7 @@ def well_formed(draw: st.DrawFn) -> tuple[str, str, str, list[tuple[str, dict[st
     segments.append(tail)
     out += tail
     text = "\n".join(s.strip() for s in segments if s.strip())
-    return out, thinking.strip() if has_think else "", text, calls
+    return out, "\n".join(t.strip() for t in thoughts if t.strip()), text, calls
 
 
 def junk() -> st.SearchStrategy[str]:
@@ -216,3 +223,21 @@ def test_at_most_a_tag_prefix_is_held_back(text: str, cuts: list[int]) -> None:
         assert fed - emitted <= len("</tool_calls>") - 1
     emitted += sum(len(d.text) for d in parser.flush() if isinstance(d, TextDelta))
     assert emitted == fed == len(parser.close().text)
+
+
+@SETTINGS
+@given(plain, plain, call_text(), call_text(), st.lists(st.integers(0, 10**6), max_size=30))
+def test_a_call_inside_thinking_never_runs_wherever_the_block_starts(
+    before: str, thought: str, hidden: tuple, real: tuple, cuts: list[int]
+) -> None:
+    # answer text, then a thought holding a call, then the real call: only the real one may run
+    text = (f"{before}<think>{thought}<tool_calls>\n{hidden[0]}\n</tool_calls>{thought}</think>"
+            f"<tool_calls>\n{real[0]}\n</tool_calls>")
+    for chunks in (chunked(text, cuts), list(text), [text]):
+        turn = check_contract(text, chunks)
+        assert [(c.name, c.arguments) for c in turn.tool_calls] == [(real[1], real[2])]
+        # inside thinking, tags are not read as JSON (as in vLLM): a "</tool_calls>" in a string may split the
+        # hidden block in two, each reported
+        kinds = {p.kind for p in turn.problems}
+        assert kinds == {"tool_call_in_thinking"}
+        assert "<think>" not in turn.text
