@@ -2,24 +2,30 @@
 
 The JSON schema comes from the type hints, ``Annotated``/pydantic ``Field`` constraints and the
 docstring (Google, Sphinx or numpy style). Arguments are validated with pydantic before the function
-runs. A parameter typed ``RunContext[Deps]`` receives the run's context and is hidden from the model.
+runs. Two kinds of parameter are hidden from the model:
+
+- one typed ``RunContext[Deps]`` receives the run's context;
+- bound ones, given once when the tool is made: ``FunctionTool(fn, bind={"db": db})``, or
+  ``FunctionTool(functools.partial(fn, db))``. One function then serves as many tools as there
+  are things to bind it to (a database, a repository, a sandbox), each with the same schema.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_origin, overload
 
 import pydantic
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
-from m1agent.errors import ToolArgumentsInvalid
+from m1agent.errors import ModelRetry, ToolArgumentsInvalid
 from m1agent.messages import ToolSpec
 from m1agent.schema import normalize_schema, sanitize_name
 from m1agent.tool import ApprovalRule, RunContext, ToolReturn
@@ -67,8 +73,22 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
                     text.append(lines[i].strip())
                 params[match.group(1)] = " ".join(t for t in text if t)
         i += 1
-    description = "\n".join(lines[:end]).strip()
-    return description, params
+    return _unwrap(lines[:end]), params
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def _unwrap(lines: list[str]) -> str:
+    """Lines wrapped to fit the source joined back into sentences; paragraphs and list items stay apart."""
+    out: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if out and text and out[-1] and not _LIST_ITEM.match(line) and not line.startswith((" ", "\t")):
+            out[-1] += " " + text
+        else:
+            out.append(text)
+    return "\n".join(out).strip()
 
 
 def _read_block(
@@ -124,20 +144,59 @@ def render_return(value: Any) -> ToolReturn:
         return ToolReturn(str(value))
 
 
-def format_validation_error(name: str, error: ValidationError) -> str:
-    """Every failed field with its location, message and the value given, one per line."""
+def format_validation_error(name: str, error: ValidationError, allowed: Sequence[str] = ()) -> str:
+    """Every failed field with its location, message and the value given, one per line; for
+    arguments the tool does not have, the names it does have (``allowed``)."""
     lines = [f"Invalid arguments for {name}:"]
+    unknown = []
     for item in error.errors(include_url=False):
         loc = ".".join(str(p) for p in item["loc"]) or "(arguments)"
         given = json.dumps(item.get("input"), default=str, ensure_ascii=False)
         if len(given) > 200:
             given = given[:200] + "…"
         lines.append(f"- {loc}: {item['msg']} (got {given})")
+        if item["type"] == "extra_forbidden":
+            unknown.append(loc)
+    if unknown:
+        known = ", ".join(allowed) or "(none)"
+        lines.append(f"{', '.join(unknown)}: unknown argument(s); the arguments are: {known}.")
     return "\n".join(lines)
 
 
+def _unwrap_partial(
+    function: Callable[..., Any], bind: Mapping[str, Any]
+) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """``partial(f, a, k=v)`` as ``f`` with its first parameter and ``k`` bound (then ``bind``)."""
+    if not isinstance(function, functools.partial):
+        return function, dict(bind)
+    inner = function.func
+    positional = [
+        p.name for p in inspect.signature(inner).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(function.args) > len(positional):
+        name = getattr(inner, "__name__", repr(inner))
+        raise TypeError(f"tool {name}: the partial binds more positional arguments than the function takes")
+    return inner, {**dict(zip(positional, function.args, strict=False)), **function.keywords, **bind}
+
+
 class FunctionTool:
-    """A Python function the model can call. Build it with ``@tool``."""
+    """A Python function the model can call. Build it with ``@tool``, or directly to bind values.
+
+    ``bind`` maps parameter names to values passed on every call; those parameters are left out of
+    the schema, so the model neither sees nor sets them, and their types need not be JSON types::
+
+        async def read_note(store: NoteStore, title: str) -> str:
+            # docstring: "Read one note.  Args: title: The note's title."
+            return await store.read(title)
+
+        notes = FunctionTool(read_note, bind={"store": NoteStore("~/notes")})
+        # the same: FunctionTool(functools.partial(read_note, NoteStore("~/notes")))
+
+    ``error_results`` lists exception types that are expected outcomes the model can act on (a
+    missing file, a refused path): the call returns ``ToolReturn(str(exc), is_error=True)`` instead
+    of raising. ``ToolArgumentsInvalid`` and ``ModelRetry`` are always raised, for the loop to handle.
+    """
 
     def __init__(
         self,
@@ -145,12 +204,17 @@ class FunctionTool:
         *,
         name: str | None = None,
         description: str | None = None,
+        bind: Mapping[str, Any] | None = None,
+        error_results: tuple[type[Exception], ...] = (),
         sequential: bool = False,
         needs_approval: ApprovalRule = False,
         timeout: float | None = None,
         max_retries: int = 2,
     ) -> None:
+        function, bound = _unwrap_partial(function, bind or {})
         self.function = function
+        self.bound = bound
+        self.error_results = error_results
         self.name = sanitize_name(name or function.__name__)
         self.sequential = sequential
         self.needs_approval = needs_approval
@@ -162,7 +226,13 @@ class FunctionTool:
         hints = typing.get_type_hints(function, include_extras=True)
         self._context_param: str | None = None
         fields: dict[str, Any] = {}
-        for param in inspect.signature(function).parameters.values():
+        params = inspect.signature(function).parameters
+        stray = sorted(set(bound) - set(params))
+        if stray:
+            raise TypeError(f"tool {self.name}: bind names {stray}, which {function.__name__} does not take")
+        for param in params.values():
+            if param.name in bound:
+                continue
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise TypeError(f"tool {self.name}: *args and **kwargs cannot be described to the model")
             annotation = hints.get(param.name, Any)
@@ -191,19 +261,25 @@ class FunctionTool:
         try:
             validated = self._model.model_validate(arguments)
         except ValidationError as exc:
-            raise ToolArgumentsInvalid(format_validation_error(self.name, exc)) from None
-        kwargs = {field: getattr(validated, field) for field in self._fields}
+            raise ToolArgumentsInvalid(format_validation_error(self.name, exc, self._fields)) from None
+        kwargs = {**self.bound, **{field: getattr(validated, field) for field in self._fields}}
         if self._context_param is not None:
             kwargs[self._context_param] = ctx
-        if self._is_async:
-            value = await self.function(**kwargs)
-        else:
-            value = await asyncio.to_thread(self.function, **kwargs)
+        try:
+            if self._is_async:
+                value = await self.function(**kwargs)
+            else:
+                value = await asyncio.to_thread(self.function, **kwargs)
+        except (ToolArgumentsInvalid, ModelRetry):
+            raise
+        except self.error_results as exc:
+            return ToolReturn(str(exc), is_error=True)
         return render_return(value)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the wrapped function directly, as if it were not a tool."""
-        return self.function(*args, **kwargs)
+        """Call the wrapped function directly, as if it were not a tool; bound values are filled in
+        by name, so pass the other arguments by name too."""
+        return self.function(*args, **self.bound, **kwargs)
 
     def __repr__(self) -> str:
         return f"FunctionTool({self.name!r})"
@@ -218,6 +294,8 @@ def tool(
     *,
     name: str | None = None,
     description: str | None = None,
+    bind: Mapping[str, Any] | None = None,
+    error_results: tuple[type[Exception], ...] = (),
     sequential: bool = False,
     needs_approval: ApprovalRule = False,
     timeout: float | None = None,
@@ -231,6 +309,8 @@ def tool(
     *,
     name: str | None = None,
     description: str | None = None,
+    bind: Mapping[str, Any] | None = None,
+    error_results: tuple[type[Exception], ...] = (),
     sequential: bool = False,
     needs_approval: ApprovalRule = False,
     timeout: float | None = None,
@@ -240,6 +320,7 @@ def tool(
 
     ``needs_approval`` is a bool or a callable of the (validated-as-JSON) arguments; ``timeout`` is in
     seconds; ``max_retries`` bounds consecutive failed calls (bad arguments, errors) of this tool.
+    ``bind`` and ``error_results`` are as for ``FunctionTool``.
     """
 
     def wrap(fn: Callable[..., Any]) -> FunctionTool:
@@ -247,6 +328,8 @@ def tool(
             fn,
             name=name,
             description=description,
+            bind=bind,
+            error_results=error_results,
             sequential=sequential,
             needs_approval=needs_approval,
             timeout=timeout,

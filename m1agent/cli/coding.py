@@ -31,7 +31,7 @@ from m1agent.thinking import ThinkingBudget, ThinkingGovernor
 from m1agent.tool import Tool, Toolset
 from m1agent.tools.coding import CodingToolset
 from m1agent.tools.coding.toolset import READ_TOOLS
-from m1agent.tools.pack_repo import PackRepoTool
+from m1agent.tools.pack_repo import pack_repo_tool
 
 INSTRUCTION_FILES = ("AGENTS.md", "M1AGENT.md")
 MAX_INSTRUCTION_FILE = 40_000
@@ -143,7 +143,7 @@ def build_coding_agent(
     deny = [*_pack_denied_paths(), *rules.deny_paths]
     toolset = CodingToolset(sandbox, repo_root, workdir)
     toolset.repo.write_guard = lambda path: _refusal(path, deny, rules.allow_paths)
-    tools: list[Tool | Toolset] = [toolset, PackRepoTool(checkout), *extra_tools]
+    tools: list[Tool | Toolset] = [toolset, pack_repo_tool(checkout), *extra_tools]
     if mcp is not None:
         tools.append(mcp)
     budget = ThinkingBudget(per_turn=config.budgets.thinking_per_turn, per_run=config.budgets.thinking_per_run)

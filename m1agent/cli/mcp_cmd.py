@@ -130,9 +130,9 @@ def serve_command(
 
         items.append(SandboxToolset())
     if pack_repo is not None:
-        from m1agent.tools.pack_repo import PackRepoTool
+        from m1agent.tools.pack_repo import pack_repo_tool
 
-        items.append(PackRepoTool(root=pack_repo))
+        items.append(pack_repo_tool(pack_repo))
     factory = _load(agent) if agent else None
     if factory is None and not items:
         raise typer.BadParameter("nothing to serve: give --agent, --tool, --sandbox or --pack-repo")

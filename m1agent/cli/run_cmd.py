@@ -198,7 +198,7 @@ async def restore_workspace(cs: Any, config: CodingConfig, session_id: str) -> N
     patch = saved_workspace(config, session_id).get("patch", "")
     if patch:
         box = cs.sandbox
-        result = await apply_patch(SandboxRepo(box, f"{box.config.workdir}/{box.config.repo_dest}"), {"patch": patch})
+        result = await apply_patch(SandboxRepo(box, f"{box.config.workdir}/{box.config.repo_dest}"), patch)
         if result.is_error:
             raise M1AgentError(f"the session's earlier changes no longer apply to {cs.repo}: {result.content}")
 

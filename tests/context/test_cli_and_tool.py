@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from m1agent.tools.pack_repo import PackRepoTool
+from m1agent.tools.pack_repo import pack_repo_tool
 from typer.testing import CliRunner
 
 from m1agent.cli.app import app
@@ -49,7 +49,7 @@ def test_cli_tree_and_bad_path(make_repo, tokenizer_dir, tmp_path, monkeypatch):
 
 async def test_tool_packs_and_refuses_paths_outside(make_repo, counter, tmp_path):
     root = make_repo(FILES)
-    tool = PackRepoTool(root, counter=counter, cache_dir=tmp_path / "cache")
+    tool = pack_repo_tool(root, counter=counter, cache_dir=tmp_path / "cache")
     assert isinstance(tool, Tool)
     assert tool.spec().parameters["properties"]["budget"]["maximum"] == 900_000
     ret = await tool.invoke({"query": "compute total", "budget": 1500}, RunContext(deps=None))

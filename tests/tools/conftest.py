@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from m1agent.sandboxes import DEFAULT_IMAGE, DockerSandbox, SandboxConfig, docker_client
-from m1agent.tools.coding import CodingTool, SandboxRepo, coding_tools
+from m1agent.tools.coding import SandboxRepo, coding_tools
 
+from m1agent.function_tool import FunctionTool
 from m1agent.tool import RunContext, ToolReturn
 
 
@@ -47,7 +48,7 @@ class Tools:
     """Call coding tools by name, as the loop would."""
 
     def __init__(self, repo: SandboxRepo) -> None:
-        self.by_name: dict[str, CodingTool] = {t.name: t for t in coding_tools(repo)}
+        self.by_name: dict[str, FunctionTool] = {t.name: t for t in coding_tools(repo)}
 
     async def __call__(self, name: str, **arguments: Any) -> ToolReturn:
         return await self.by_name[name].invoke(dict(arguments), RunContext(deps=None))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from m1agent.tools.coding import SandboxRepo
+from m1agent.tools.coding import RepoPathError, SandboxRepo, coding_tools
 
 from m1agent.errors import ToolArgumentsInvalid
+from m1agent.tool import RunContext
 
 
 async def test_read_numbers_lines_and_reads_a_window(call) -> None:  # type: ignore[no-untyped-def]
@@ -128,11 +131,69 @@ async def test_shell_and_python_start_at_the_root(call) -> None:  # type: ignore
 async def test_bad_arguments_are_named(call) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ToolArgumentsInvalid, match="unknown argument"):
         await call("read_file", path="a", line=3)
-    with pytest.raises(ToolArgumentsInvalid, match="start_line must be a whole number"):
+    with pytest.raises(ToolArgumentsInvalid, match="start_line: Input should be greater than or equal to 1"):
         await call("read_file", path="a", start_line=0)
+    with pytest.raises(ToolArgumentsInvalid, match="timeout: Input should be less than or equal to 600"):
+        await call("run_shell", command="true", timeout=10_000)
+    with pytest.raises(ToolArgumentsInvalid, match="content: Field required"):
+        await call("write_file", path="a")
 
 
 async def test_the_write_guard_refuses_paths_the_rules_deny(call, repo: SandboxRepo) -> None:  # type: ignore[no-untyped-def]
     repo.write_guard = lambda p: "`.env` is off limits" if p.endswith(".env") else None
     result = await call("apply_patch", patch="--- /dev/null\n+++ b/.env\n@@ -0,0 +1 @@\n+KEY=1\n")
     assert result.is_error and "off limits" in result.content
+
+
+class Recording:
+    """A real sandbox that notes which of its operations the tools used."""
+
+    def __init__(self, box: Any) -> None:
+        self.box, self.used = box, []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str) -> Any:
+        self.used.append(name)
+        return getattr(self.box, name)
+
+
+async def test_file_tools_run_in_the_resident_agent_not_a_process(repo: SandboxRepo) -> None:
+    recording = Recording(repo.sandbox)
+    tools = {t.name: t for t in coding_tools(SandboxRepo(recording, repo.root))}  # type: ignore[arg-type]
+    for name, args in (("read_file", {"path": "README.md"}), ("list_files", {}), ("search_files", {"pattern": "a"}),
+                       ("find_files", {"pattern": "*.py"}), ("write_file", {"path": "n.txt", "content": "x"}),
+                       ("edit_file", {"path": "n.txt", "old_string": "x", "new_string": "y"}),
+                       ("delete_file", {"path": "n.txt"})):
+        assert not (await tools[name].invoke(args, RunContext(deps=None))).is_error, name
+    assert set(recording.used) == {"run_module"}
+
+
+async def test_python_starts_at_the_root_again_after_a_restart(call) -> None:  # type: ignore[no-untyped-def]
+    assert (await call("run_python", code="import os\nos.getcwd()")).content.endswith("'/work/repo'")
+    died = await call("run_python", code="import os\nos._exit(1)")
+    assert died.is_error and "restarted" in died.content
+    assert (await call("run_python", code="import os\nos.getcwd()")).content.endswith("'/work/repo'")
+
+
+async def test_a_timed_out_command_is_a_typed_result(call) -> None:  # type: ignore[no-untyped-def]
+    result = await call("run_shell", command="echo begun; sleep 100", timeout=2)
+    assert result.is_error and result.content.startswith("timed out after 2 s") and "begun" in result.content
+    assert result.metadata["timed_out"] is True and result.metadata["oom_killed"] is False
+    assert not result.content.startswith(("[run_shell]", "run_shell failed", "error"))
+    ok = await call("run_shell", command="exit 4")
+    assert ok.metadata == {"exit_code": 4, "timed_out": False, "oom_killed": False, "truncated": False,
+                           "duration": ok.metadata["duration"]}
+
+
+async def test_search_matches_line_by_line_whatever_the_pattern(call) -> None:  # type: ignore[no-untyped-def]
+    await call("write_file", path="crlf.txt", content="alpha\r\nbeta\r\n")
+    await call("write_file", path="lf.txt", content="gamma\ndelta\n")
+    assert (await call("search_files", pattern="a$")).content.splitlines() == [
+        "crlf.txt:1: alpha", "crlf.txt:2: beta", "lf.txt:1: gamma", "lf.txt:2: delta"]
+    assert (await call("search_files", pattern=r"\Adelta")).content == "lf.txt:2: delta"
+    assert (await call("search_files", pattern="gamma(?!.)")).content == "lf.txt:1: gamma"
+    assert (await call("search_files", pattern=r"^\s+return a \*")).content == "pkg/calc.py:6:     return a * b"
+
+
+async def test_a_walk_that_runs_out_of_time_is_refused(repo: SandboxRepo) -> None:
+    with pytest.raises(RepoPathError, match="too large to go through in time"):
+        await repo.call("grep", pattern="x", path=".", seconds=0)

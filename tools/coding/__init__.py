@@ -1,26 +1,28 @@
-"""The coding agent's tools: read, list, search, find, edit, patch, write, delete, shell, Python.
+"""The tool family over a root in a sandbox: read, list, search, find, edit, patch, write, delete,
+shell and Python.
 
-They work on a sandbox's copy of a repository (never the user's checkout) with every path confined
-to the repository root.
+They work on a folder inside a sandbox (a repository's copy, never the user's checkout, or the
+sandbox's work dir) with every path confined to it.
 """
 
-from .base import CodingTool
 from .edits import EditFailed, replace_exact
 from .patches import apply_hunks, parse_patch
 from .repo import RepoPathError, SandboxRepo
-from .toolset import COMMAND_TOOLS, READ_TOOLS, WRITE_TOOLS, CodingToolset, coding_tools
+from .shell_tools import format_result
+from .toolset import COMMAND_TOOLS, FAMILY, READ_TOOLS, WRITE_TOOLS, CodingToolset, coding_tools
 
 __all__ = [
     "COMMAND_TOOLS",
+    "FAMILY",
     "READ_TOOLS",
     "WRITE_TOOLS",
-    "CodingTool",
     "CodingToolset",
     "EditFailed",
     "RepoPathError",
     "SandboxRepo",
     "apply_hunks",
     "coding_tools",
+    "format_result",
     "parse_patch",
     "replace_exact",
 ]

@@ -1,18 +1,19 @@
-"""File operations run inside the sandbox, one request per process: ``python3 -S -c SOURCE``.
+"""File operations run inside the sandbox, as a resident module of its agent (``Sandbox.run_module``).
 
-The request is one JSON object on stdin, the reply one JSON object on stdout. Each request names
-the repository ``root``; every path is checked there, in the same process that then uses it, so a
-symlink cannot lead an operation outside the repository. Kept to the standard library and to
-Python 3.6 syntax: any image with ``python3`` runs it.
+``handle(request)`` takes one JSON object and returns one. Each request names the ``root``; every
+path is checked there, in the same process that then uses it, so a symlink cannot lead an
+operation outside the root. Kept to the standard library and to Python 3.8 syntax: any image
+with ``python3`` runs it. Walks stop at ``seconds`` (the call's own deadline comes later), so a
+search over a huge tree answers with a refusal instead of leaving work running behind.
 """
 # ruff: noqa: UP031, B904  (old-Python syntax on purpose: this runs on the image's python3)
 
 import fnmatch
-import json
 import os
 import re
-import sys
+import time
 
+GREP_BYTES = 8 * 1024 * 1024  # of each file searched
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".pytest_cache"}
 
 
@@ -45,15 +46,31 @@ def is_binary(head):
     return b"\x00" in head
 
 
-def walk(base, real_root):
-    """Files under ``base`` (relative to the root), skipping tool folders and escaping links."""
-    for current, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            full = os.path.join(current, name)
-            real = os.path.realpath(full)
-            if real.startswith(real_root + "/") and os.path.isfile(real):
-                yield os.path.relpath(full, real_root)
+def walk(base, real_root, deadline):
+    """Files under ``base`` (relative to the root, top-down, sorted), skipping tool folders, special
+    files and links that lead out. Only links pay for a ``realpath``: the walk never enters a
+    linked folder, so every other entry is inside the root already."""
+    prefix = len(real_root) + 1
+    folders = [base]
+    while folders:
+        try:
+            entries = sorted(os.scandir(folders.pop()), key=lambda e: e.name)
+        except OSError:
+            continue
+        below = []
+        for entry in entries:
+            if time.monotonic() > deadline:
+                raise Refused("the folder is too large to go through in time; name a smaller path or a glob")
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    below.append(entry.path)
+            elif entry.is_symlink():
+                real = os.path.realpath(entry.path)
+                if real.startswith(real_root + "/") and os.path.isfile(real):
+                    yield entry.path[prefix:]
+            elif entry.is_file(follow_symlinks=False):
+                yield entry.path[prefix:]
+        folders.extend(reversed(below))
 
 
 def op_stat(req):
@@ -144,7 +161,7 @@ def op_glob(req):
     real_root = os.path.realpath(req["root"])
     pattern, limit, found = req["pattern"], int(req.get("limit", 500)), []
     below = os.path.relpath(real, real_root)
-    for rel in walk(real, real_root):
+    for rel in walk(real, real_root, req["deadline"]):
         inner = rel if below == "." else rel[len(below) + 1 :]
         if glob_match(inner, pattern):
             found.append(rel)
@@ -162,28 +179,48 @@ def glob_match(rel, pattern):
     return re.fullmatch(regex, rel) is not None
 
 
+# Line breaks other than \n, which splitlines() honours and a multi-line search does not; the
+# non-ASCII ones are looked for only in non-ASCII text (one ``in`` each beats a character class).
+ASCII_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+OTHER_BREAKS = (*ASCII_BREAKS, "\x85", "\u2028", "\u2029")
+
+
+def other_breaks(text):
+    return any(mark in text for mark in (ASCII_BREAKS if text.isascii() else OTHER_BREAKS))
+# \A, \Z and lookarounds can see past a line's ends, so a whole-file search may miss what a line matches.
+SEES_PAST_LINES = re.compile(r"\\[AZ]|\(\?<?[=!]")
+
+
 def op_grep(req):
     real, _ = confine(req["root"], req.get("path") or ".")
     real_root = os.path.realpath(req["root"])
+    flags = re.IGNORECASE if req.get("ignore_case") else 0
     try:
-        regex = re.compile(req["pattern"], re.IGNORECASE if req.get("ignore_case") else 0)
+        regex = re.compile(req["pattern"], flags)
     except re.error as exc:
         raise Refused("the pattern is not a valid regular expression: %s" % exc)
+    # Most files hold no match: one search over a whole file (in C) rules it out faster than a
+    # Python loop over its lines, and finds every file a line-by-line search would.
+    whole = None if SEES_PAST_LINES.search(req["pattern"]) else re.compile(req["pattern"], flags | re.MULTILINE)
     glob, limit, width = req.get("glob") or "", int(req.get("limit", 200)), int(req.get("width", 240))
     matches, files_seen = [], 0
-    paths = [os.path.relpath(real, real_root)] if os.path.isfile(real) else walk(real, real_root)
-    for rel in paths:
+    one_file = os.path.isfile(real)
+    for rel in [os.path.relpath(real, real_root)] if one_file else walk(real, real_root, req["deadline"]):
         if glob and not glob_match(rel, glob):
             continue
         try:
             with open(os.path.join(real_root, rel), "rb") as handle:
-                data = handle.read(8 * 1024 * 1024)
+                # Sized by the file: read(8 MiB) would allocate 8 MiB for every small file.
+                data = handle.read(min(os.fstat(handle.fileno()).st_size, GREP_BYTES))
         except OSError:
             continue
         if is_binary(data[:8192]):
             continue
         files_seen += 1
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        text = data.decode("utf-8", "replace")
+        if whole is not None and not whole.search(text) and not other_breaks(text):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
             if regex.search(line):
                 matches.append([rel, number, line[:width]])
                 if len(matches) > limit:
@@ -197,16 +234,11 @@ OPS = {
 }
 
 
-def main():
-    request = json.loads(sys.stdin.read())
+def handle(request):
+    request = dict(request, deadline=time.monotonic() + float(request.get("seconds", 50)))
     try:
-        reply = OPS[request["op"]](request)
+        return OPS[request["op"]](request)
     except Refused as exc:
-        reply = {"error": str(exc)}
+        return {"error": str(exc)}
     except OSError as exc:
-        reply = {"error": "%s: %s" % (exc.strerror or type(exc).__name__, request.get("path", ""))}
-    sys.stdout.write(json.dumps(reply))
-
-
-if __name__ == "__main__":
-    main()
+        return {"error": "%s: %s" % (exc.strerror or type(exc).__name__, request.get("path", ""))}

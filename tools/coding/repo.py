@@ -1,15 +1,14 @@
-"""``SandboxRepo``: the sandbox's working copy of a repository, with every path confined to its root.
+"""``SandboxRepo``: a folder inside a sandbox (a repository's copy, or the work dir), every path confined to it.
 
-Listing, searching, writing and deleting run ``remote.py`` inside the sandbox (one process per
-request, path checks and the operation in the same process, so a symlink cannot lead outside the
-root). Reading goes through the sandbox's file API after that check, so large files are whole.
+Every operation runs ``remote.py`` in the sandbox's resident agent (``Sandbox.run_module``): the
+path check and the operation happen in the same process, so a symlink cannot lead outside the
+root, and a call costs no process start. Files too large or not UTF-8 for a JSON reply are read
+through the sandbox's file API after that check, whole.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ from m1agent.errors import M1AgentError
 from m1agent.sandbox import Sandbox
 
 REMOTE_SOURCE = (Path(__file__).parent / "remote.py").read_text()
-_COMMAND = f"python3 -S -c {shlex.quote(REMOTE_SOURCE)}"
-INLINE_READ = 24_000  # bytes sent back with the path check; a reply cut by the output cap falls back
+INLINE_READ = 4 * 1024 * 1024  # bytes of text sent back with the path check; larger files go by archive
+FILE_OP_SECONDS = 60.0
 
 
 class RepoPathError(M1AgentError):
@@ -29,8 +28,9 @@ class RepoPathError(M1AgentError):
 
 @dataclass(slots=True)
 class SandboxRepo:
-    """A repository inside a sandbox: ``root`` is its absolute path there, ``workdir`` the sandbox's
-    work dir (the base of ``Sandbox.read_file`` paths). Defaults match ``DockerSandbox.open_repo``.
+    """The root the tools are bound to: ``root`` is its absolute path in the sandbox, ``workdir`` the
+    sandbox's work dir (the base of ``Sandbox.read_file`` paths). Defaults match
+    ``DockerSandbox.open_repo``; for the work dir itself, pass it as both.
 
     ``write_guard`` sees each root-relative path before a write or delete and returns a reason to
     refuse it, or ``None`` (the configured deny rules, for paths a policy cannot see, as in a patch).
@@ -40,7 +40,6 @@ class SandboxRepo:
     root: str = "/work/repo"
     workdir: str = "/work"
     write_guard: Callable[[str], str | None] | None = None
-    python_ready: bool = False  # the Python interpreter has moved to ``root``
 
     def check_write(self, path: str) -> None:
         """``RepoPathError`` when the guard refuses ``path``."""
@@ -50,12 +49,8 @@ class SandboxRepo:
 
     async def call(self, op: str, **fields: Any) -> dict[str, Any]:
         """Run one request in the sandbox; ``RepoPathError`` when it is refused."""
-        request = json.dumps({"op": op, "root": self.root, **fields})
-        result = await self.sandbox.run(_COMMAND, timeout=60, stdin=request)
-        if result.exit_code != 0 or result.truncated:
-            detail = (result.stderr or result.note or result.stdout).strip()[-400:]
-            raise M1AgentError(f"the sandbox could not do {op} (exit {result.exit_code}): {detail}")
-        reply: dict[str, Any] = json.loads(result.stdout)
+        request = {"op": op, "root": self.root, "seconds": FILE_OP_SECONDS - 10, **fields}
+        reply: dict[str, Any] = await self.sandbox.run_module(REMOTE_SOURCE, request, timeout=FILE_OP_SECONDS)
         if "error" in reply:
             raise RepoPathError(reply["error"])
         return reply
@@ -72,14 +67,9 @@ class SandboxRepo:
         return full[len(base) + 1 :] if full.startswith(base + "/") else full
 
     async def read_bytes(self, path: str) -> tuple[str, bytes]:
-        """(root-relative path, content) of a regular file. Small text files come back with the
-        path check; others go through the sandbox's file API, whole."""
-        try:
-            reply = await self.call("read", path=path, inline=INLINE_READ)
-        except M1AgentError as exc:
-            if isinstance(exc, RepoPathError):
-                raise
-            reply = await self.call("read", path=path, inline=0)  # the inline answer was cut: fetch it
+        """(root-relative path, content) of a regular file. UTF-8 text files up to ``INLINE_READ``
+        bytes come back with the path check; others go through the sandbox's file API, whole."""
+        reply = await self.call("read", path=path, inline=INLINE_READ)
         relative, kind = reply["path"], reply["kind"]
         if kind == "missing":
             raise RepoPathError(f"{path} does not exist", hint="list the folder or search for the file")

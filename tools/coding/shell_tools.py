@@ -1,66 +1,79 @@
-"""Running commands and Python in the sandbox, starting at the repository root."""
+"""Running commands and Python in the sandbox, starting at the root.
+
+A command's outcome stays typed: ``exit_code``, ``timed_out``, ``oom_killed``, ``truncated`` and
+``duration`` go in ``ToolReturn.metadata``. A timeout or a non-zero exit is an error result the
+model reads and acts on, not an exception.
+"""
 
 from __future__ import annotations
 
-import json
 import shlex
-from typing import Any
+from typing import Annotated
 
-from m1agent.sandboxes.tools import format_result
+from pydantic import Field
 
-from m1agent.errors import ToolArgumentsInvalid
+from m1agent.sandbox import CommandResult
 from m1agent.tool import ToolReturn
-from m1agent.tool_args import schema, seconds, text
 
 from .repo import SandboxRepo
 
 MAX_TIMEOUT = 600.0
-_TIMEOUT = {"type": "number", "description": "Seconds before it is killed (default 120, at most 600)."}
+Seconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT)]
 
 
-async def run_shell(repo: SandboxRepo, args: dict[str, Any]) -> ToolReturn:
-    """A bash command line, run from the repository root."""
-    timeout = seconds(args, 120.0, MAX_TIMEOUT)
-    stdin = args.get("stdin")
-    if stdin is not None and not isinstance(stdin, str):
-        raise ToolArgumentsInvalid("stdin must be a string")
-    command = f"cd {shlex.quote(repo.root)} && {text(args, 'command')}"
-    return format_result(await repo.sandbox.run(command, timeout=timeout, stdin=stdin), timeout)
+def format_result(result: CommandResult, timeout: float) -> ToolReturn:
+    """A command's outcome: what happened in words for the model, and as fields in ``metadata``."""
+    lines = []
+    if result.timed_out:
+        lines.append(f"timed out after {timeout:g} s; the command and everything it started were killed")
+    elif result.oom_killed:
+        lines.append(result.note or "killed: out of memory")
+    lines.append(f"exit code: {result.exit_code}")
+    if result.note and not (result.oom_killed and not result.timed_out):
+        lines.append(f"note: {result.note}")
+    for label, text, size in (
+        ("stdout", result.stdout, result.stdout_bytes),
+        ("stderr", result.stderr, result.stderr_bytes),
+    ):
+        if text:
+            shown = len(text.encode())
+            extra = f" ({size} bytes in all; middle left out)" if size > shown else ""
+            lines.append(f"--- {label}{extra} ---\n{text.rstrip()}")
+    if not result.stdout and not result.stderr:
+        lines.append("(no output)")
+    metadata = {
+        "exit_code": result.exit_code,
+        "timed_out": result.timed_out,
+        "oom_killed": result.oom_killed,
+        "truncated": result.truncated,
+        "duration": round(result.duration, 3),
+    }
+    failed = result.exit_code != 0 or result.timed_out or result.oom_killed
+    return ToolReturn("\n".join(lines), is_error=failed, metadata=metadata)
 
 
-async def run_python(repo: SandboxRepo, args: dict[str, Any]) -> ToolReturn:
-    """A cell in the session's Python interpreter; the first one starts at the repository root."""
-    timeout = seconds(args, 120.0, MAX_TIMEOUT)
-    code = text(args, "code")
-    if not repo.python_ready:
-        prelude = f"import os as _m1_os; _m1_os.chdir({json.dumps(repo.root)}); del _m1_os\n"
-        result = await repo.sandbox.run_python(prelude, timeout=30)
-        if result.exit_code == 0:
-            repo.python_ready = True
-    return format_result(await repo.sandbox.run_python(code, timeout=timeout), timeout)
+async def run_shell(repo: SandboxRepo, command: str, timeout: Seconds = 120, stdin: str | None = None) -> ToolReturn:
+    """Run a bash command in the sandbox, from the root (no network). Each call is a fresh shell:
+    cd and variables do not carry over, and background processes end with the command. Use it to
+    run tests, linters and builds. Returns the exit code and output (long output keeps its start
+    and end); a command that runs past its timeout is killed and says so.
+
+    Args:
+        command: The bash command line.
+        timeout: Seconds before it is killed.
+        stdin: Text for the command's standard input.
+    """
+    result = await repo.sandbox.run(f"cd {shlex.quote(repo.root)} && {command}", timeout=timeout, stdin=stdin)
+    return format_result(result, timeout)
 
 
-SPECS: list[tuple[str, str, dict[str, Any], Any]] = [
-    (
-        "run_shell",
-        "Run a bash command in the sandbox, from the repository root (no network). Each call is a fresh "
-        "shell: cd and variables do not carry over. Use it to run tests, linters and builds. Returns the "
-        "exit code and output (long output keeps its start and end).",
-        schema(
-            {
-                "command": {"type": "string", "description": "The bash command line."},
-                "timeout": _TIMEOUT,
-                "stdin": {"type": "string", "description": "Text for the command's standard input."},
-            },
-            ["command"],
-        ),
-        run_shell,
-    ),
-    (
-        "run_python",
-        "Run Python code in a persistent interpreter in the sandbox (state stays between calls, like "
-        "notebook cells), starting in the repository root. The value of a final expression is printed.",
-        schema({"code": {"type": "string", "description": "Python source."}, "timeout": _TIMEOUT}, ["code"]),
-        run_python,
-    ),
-]
+async def run_python(repo: SandboxRepo, code: str, timeout: Seconds = 120) -> ToolReturn:
+    """Run Python code in a persistent interpreter in the sandbox: variables, imports and functions
+    stay for later calls, like notebook cells. It starts in the root. The value of a final
+    expression is printed.
+
+    Args:
+        code: Python source.
+        timeout: Seconds before it is interrupted.
+    """
+    return format_result(await repo.sandbox.run_python(code, timeout=timeout, cwd=repo.root), timeout)
