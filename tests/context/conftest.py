@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from m1agent.tokens import load_counter
-
 
 def git(repo: Path, *args: str, date: str | None = None) -> str:
     """Run git in ``repo`` with a fixed identity (and commit date, when given)."""
@@ -32,11 +30,6 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
         else:
             path.write_text(content, encoding="utf-8")
 
-
-@pytest.fixture(scope="session")
-def counter(tokenizer_dir: Path):
-    """The exact M1 counter."""
-    return load_counter(tokenizer_dir)
 
 
 @pytest.fixture
