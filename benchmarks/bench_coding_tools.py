@@ -1,12 +1,12 @@
-"""Coding tools' latency on a sandbox's copy of this project, against the bare sandbox commands.
+"""Coding tools' latency on a warm sandbox's copy of this project, against the bare sandbox commands.
 
     .venv/bin/python benchmarks/bench_coding_tools.py [--runs N]
 
-Each tool call checks its path inside the sandbox and formats a result for the model; the floor is
-the same work as one plain command (``cat``, ``grep -rn``, ``sed -i``) in the same sandbox. The
-products the coding agent is compared with elsewhere (interactive terminal agents) expose no tool
-API to time, so the bare sandbox is the reference here. Prints medians and writes the "Coding
-tools" section of benchmarks/RESULTS.md.
+Each tool call validates its arguments, checks its path inside the sandbox and formats a result for
+the model; the reference is the same work as one plain command (``cat -n``, ``grep -rn``, ``sed -i``)
+run through the same sandbox. The products the coding agent is compared with elsewhere (interactive
+terminal agents) expose no tool API to time, so the bare sandbox is the reference here. Prints
+medians and writes the "Coding tools" section of benchmarks/RESULTS.md with the machine's load.
 """
 
 from __future__ import annotations
@@ -14,23 +14,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from m1agent.sandboxes import DockerSandbox, SandboxConfig
-from m1agent.tools.coding import coding_tools
-from m1agent.tools.coding.repo import SandboxRepo
+from m1agent.tools.coding import SandboxRepo, coding_tools
+from results import write_section
 
 from m1agent.tool import RunContext
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SECTION = "## Coding tools"
+TARGET_MS = 5.0
+Make = Callable[[], Awaitable[Any]]
 
 
-async def timed(runs: int, make) -> float:  # type: ignore[no-untyped-def]
+async def timed(runs: int, make: Make) -> float:
+    """The median of ``runs`` calls, in milliseconds."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -46,10 +48,14 @@ async def main(runs: int) -> list[tuple[str, float, float]]:
         tools = {t.name: t for t in coding_tools(SandboxRepo(box))}
         ctx = RunContext(deps=None)
 
-        def call(name: str, **args: object):  # type: ignore[no-untyped-def]
-            return lambda: tools[name].invoke(dict(args), ctx)
+        def call(name: str, **args: object) -> Make:
+            async def one() -> None:
+                result = await tools[name].invoke(dict(args), ctx)
+                assert not result.is_error, result.content
 
-        def bare(command: str):  # type: ignore[no-untyped-def]
+            return one
+
+        def bare(command: str) -> Make:
             return lambda: box.run(f"cd /work/repo && {command}", timeout=60)
 
         flip = {"n": 0}
@@ -57,45 +63,45 @@ async def main(runs: int) -> list[tuple[str, float, float]]:
         async def edit() -> None:
             old, new = ("max_concurrency: int = 8", "max_concurrency: int = 9")[:: 1 if flip["n"] % 2 == 0 else -1]
             flip["n"] += 1
-            result = await tools["edit_file"].invoke({"path": "agent.py", "old_string": old, "new_string": new}, ctx)
-            assert not result.is_error, result.content
+            await call("edit_file", path="toolbox.py", old_string=old, new_string=new)()
 
-        await timed(3, call("read_file", path="loop.py"))  # warm up
-        rows = [
-            ("read_file loop.py (374 lines)", await timed(runs, call("read_file", path="loop.py")),
-             await timed(runs, bare("cat -n loop.py"))),
-            ("search_files `def \\w+` over the package", await timed(runs, call("search_files", pattern=r"def \w+")),
-             await timed(runs, bare("grep -rnE 'def [a-zA-Z_]+' . | head -200"))),
-            ("find_files `**/*.py`", await timed(runs, call("find_files", pattern="**/*.py")),
-             await timed(runs, bare("find . -name '*.py'"))),
-            ("edit_file (read, replace, write)", await timed(runs, edit),
-             await timed(runs, bare("sed -i 's/int = 9$/int = 8/' agent.py"))),
+        for name, args in (("read_file", {"path": "loop.py"}), ("search_files", {"pattern": "x"}),
+                           ("run_shell", {"command": "true"})):
+            await timed(3, call(name, **args))  # warm up: the agent, its resident module, the spare shell
+        lines = len((ROOT / "m1agent" / "loop.py").read_text().splitlines())
+        cases: list[tuple[str, Make, Make]] = [
+            (f"read_file loop.py ({lines} lines)", call("read_file", path="loop.py"), bare("cat -n loop.py")),
+            ("write_file (a 2 KB file)", call("write_file", path="scratch.txt", content="x" * 2048),
+             bare("printf %2048s > scratch.txt")),
+            ("edit_file (read, replace, write)", edit, bare("sed -i 's/int = 9$/int = 8/' toolbox.py")),
+            ("list_files (depth 2)", call("list_files"), bare("find . -maxdepth 2 | sort")),
+            ("search_files `def \\w+` over the package", call("search_files", pattern=r"def \w+"),
+             bare("grep -rnE 'def [a-zA-Z_]+' . | head -200")),
+            ("search_files, no match", call("search_files", pattern="no such text anywhere"),
+             bare("grep -rn 'no such text anywhere' .")),
+            ("find_files `**/*.py`", call("find_files", pattern="**/*.py"), bare("find . -name '*.py'")),
+            ("run_shell `echo hi`", call("run_shell", command="echo hi"), bare("echo hi")),
         ]
-    return rows
+        return [(name, await timed(runs, tool), await timed(runs, floor)) for name, tool, floor in cases]
 
 
 def write(rows: list[tuple[str, float, float]], runs: int) -> None:
     load = os.getloadavg()[0]
-    lines = [
-        SECTION, "",
-        f"`benchmarks/bench_coding_tools.py`: medians of {runs} calls on a sandbox copy of the `m1agent` package "
-        f"(image `{SandboxConfig().image}`). Reference: the same work as one bare command in the same sandbox. "
-        f"Load average at the end: {load:.1f}.", "",
-        "| call | coding tool | bare command | ratio (tool / bare) |", "|---|---|---|---|",
-        *[f"| {name} | {tool:.1f} ms | {floor:.1f} ms | {tool / floor:.1f}× |" for name, tool, floor in rows],
-        "",
-        "A tool call starts one Python process in the sandbox that checks the path and does the work (about "
-        "60 ms of interpreter start and imports here); an edit takes two (read, then write). A model turn takes "
-        "seconds, so neither shows in a session.",
-        "",
-    ]
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = "\n".join(lines)
-    if SECTION in text:
-        text = re.sub(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", lambda _m: section.rstrip() + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)
+    table = [f"| {name} | {tool:.1f} ms | {floor:.1f} ms | {tool / floor:.1f}× |" for name, tool, floor in rows]
+    within = sum(tool <= TARGET_MS for _, tool, _ in rows)
+    write_section("\n".join([
+        "## Coding tools", "",
+        f"`benchmarks/bench_coding_tools.py`: medians of {runs} warm calls on a sandbox copy of the `m1agent` "
+        f"package (image `{SandboxConfig().image}`). Reference: the same work as one bare command through the "
+        f"same sandbox. Load average at the end: {load:.1f} on {os.cpu_count()} CPUs.", "",
+        "| call | coding tool | bare command | ratio (tool / bare) |", "|---|---|---|---|", *table, "",
+        f"{within} of {len(rows)} calls are within the {TARGET_MS:g} ms target. File tools run as a resident "
+        "module of the sandbox's in-container agent (no process start; before, each call started a Python "
+        "process: read_file took 22 ms and edit_file 43 ms at load 0.5, 103 and 175 ms at load 5.6); "
+        "run_shell uses the agent's spare shell, as the bare command does. An edit is two round trips (read, "
+        "then write). Searches walk and read every file in Python; a file without a match costs one "
+        "whole-file regex search.",
+    ]))
 
 
 if __name__ == "__main__":
