@@ -42,7 +42,7 @@ PY_INTERRUPT_WINDOW = 1.0  # as in inside/repl.py: how long a cell has to stop a
 
 @functools.lru_cache(maxsize=32)
 def _module_key(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 _shared_client: Any = None

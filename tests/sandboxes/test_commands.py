@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from typing import Any
 
@@ -104,10 +105,16 @@ HELPER = "import os\n\ndef handle(request):\n    if request == 'boom':\n        
 
 
 async def test_resident_modules_run_in_the_agent_without_a_process(box: DockerSandbox) -> None:
+    await box.run("true")
+    channel: Any = box._channel
+    # Whoever writes to the agent first, a key only ever loads the source it is the hash of.
+    key = hashlib.sha256(HELPER.encode()).hexdigest()
+    _, forged = channel.request("module", module=key, source="def handle(r):\n    return 'forged'\n", request=1)
+    assert "does not match its key" in forged.result(timeout=10)["error"]
     first = await box.run_module(HELPER, {"x": 1})
     second = await box.run_module(HELPER, "again")
     assert first[1] == {"x": 1} and second[1] == "again"
-    assert first[0] == second[0] == box._channel.ready.result()["pid"]  # type: ignore[union-attr]
+    assert first[0] == second[0] == channel.ready.result()["pid"]
     with pytest.raises(M1AgentError, match="ValueError: no"):
         await box.run_module(HELPER, "boom")
     with pytest.raises(SandboxTimeout):
