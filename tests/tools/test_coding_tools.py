@@ -107,7 +107,7 @@ async def test_write_keeps_the_mode_and_delete_removes(call, repo) -> None:  # t
 async def test_paths_outside_the_root_are_refused(call, path: str) -> None:  # type: ignore[no-untyped-def]
     for name, extra in (("read_file", {}), ("write_file", {"content": "x"}), ("delete_file", {}), ("list_files", {})):
         result = await call(name, path=path, **extra)
-        assert result.is_error and ("outside the repository" in result.content or "'..'" in result.content), result
+        assert result.is_error and ("outside the root /work/repo" in result.content or "'..'" in result.content), result
 
 
 async def test_symlinks_that_leave_the_root_are_refused(call, repo) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +115,7 @@ async def test_symlinks_that_leave_the_root_are_refused(call, repo) -> None:  # 
                " && ln -s ../outside.txt up && ln -s pkg/calc.py inside")
     for path in ("escape/passwd", "pw", "up"):
         result = await call("read_file", path=path)
-        assert result.is_error and "leads outside the repository through a symbolic link" in result.content
+        assert result.is_error and "leads outside the root /work/repo through a symbolic link" in result.content
     written = await call("write_file", path="up", content="overwritten")
     assert written.is_error and (await call("run_shell", command="cat /work/outside.txt")).content.endswith("secret")
     assert "def add" in (await call("read_file", path="inside")).content  # links inside the root are fine

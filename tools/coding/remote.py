@@ -30,13 +30,13 @@ def confine(root, path, must_exist=True):
     if os.path.isabs(text):
         normalized = os.path.normpath(text)
         if normalized != root and not normalized.startswith(root.rstrip("/") + "/"):
-            raise Refused("%s is outside the repository; use a path relative to its root" % path)
+            raise Refused("%s is outside the root %s; use a path relative to it" % (path, root))
         text = os.path.relpath(normalized, root)
     if ".." in text.replace("\\", "/").split("/"):
-        raise Refused("%s contains '..'; use a path inside the repository, relative to its root" % path)
+        raise Refused("%s contains '..'; use a path inside the root %s, relative to it" % (path, root))
     real = os.path.realpath(os.path.join(real_root, text))
     if real != real_root and not real.startswith(real_root + "/"):
-        raise Refused("%s leads outside the repository through a symbolic link" % path)
+        raise Refused("%s leads outside the root %s through a symbolic link" % (path, root))
     if must_exist and not os.path.lexists(real):
         raise Refused("%s does not exist" % path)
     return real, os.path.relpath(real, real_root)
@@ -124,7 +124,7 @@ def op_write(req):
 def op_delete(req):
     real, rel = confine(req["root"], req["path"])
     if real == os.path.realpath(req["root"]):
-        raise Refused("refusing to delete the repository itself")
+        raise Refused("refusing to delete the root %s itself" % req["root"])
     if os.path.isdir(real) and not os.path.islink(real):
         if os.listdir(real):
             raise Refused("%s is a folder that is not empty; delete its files first" % req["path"])

@@ -23,7 +23,7 @@ FILE_OP_SECONDS = 60.0
 
 
 class RepoPathError(M1AgentError):
-    """A path outside the repository, missing, or of the wrong kind; the message says which."""
+    """A path outside the root, missing, or of the wrong kind; the message says which."""
 
 
 @dataclass(slots=True)
