@@ -27,23 +27,37 @@ def thought(tokens_about: int) -> str:
     return "Checking the numbers once more. " * (tokens_about // 6)
 
 
+THOUGHT = thought(600)
+
+
+def thinking_of(counter: Any, text: str = THOUGHT) -> int:
+    """The thinking tokens of ``text`` as the loopback server counts them (exact, or the estimate)."""
+    return int(counter.count(f"<think>\n{text.strip()}\n</think>\n"))
+
+
+def governor(per_turn: int, per_run: int) -> ThinkingGovernor:
+    return ThinkingGovernor(ThinkingBudget(per_turn=per_turn, per_run=per_run, answer_reserve=200), effort=None)
+
+
 async def test_three_runs_of_one_agent_each_get_the_whole_per_run_budget(counter: Any) -> None:
-    # Each run thinks about 600 tokens; a governor that kept a tally stopped the third at once.
-    script = [answer(f"Answer {i}.", thinking=thought(600)) for i in range(3)]
-    governor = ThinkingGovernor(ThinkingBudget(per_turn=1_000, per_run=1_500, answer_reserve=200), effort=None)
+    # Each run thinks n tokens under a per-run budget of 2.5 n: a governor that kept a tally across
+    # runs starved the third.
+    n = thinking_of(counter)
+    script = [answer(f"Answer {i}.", thinking=THOUGHT) for i in range(3)]
+    policy = governor(per_turn=2 * n, per_run=5 * n // 2)
     async with VLLMServer(script=script, counter=counter) as server:
-        agent = Agent(Completions(server.base_url), thinking=governor)
+        agent = Agent(Completions(server.base_url), thinking=policy)
         results = [await agent.run(f"Question {i}") for i in range(3)]
     assert [r.stop_reason for r in results] == ["completed"] * 3
-    assert all(500 < r.usage.thinking_tokens < 1_000 for r in results)
-    assert governor == ThinkingGovernor(ThinkingBudget(per_turn=1_000, per_run=1_500, answer_reserve=200), effort=None)
+    assert [r.usage.thinking_tokens for r in results] == [n] * 3
+    assert policy == governor(per_turn=2 * n, per_run=5 * n // 2)  # configuration, left as it was
 
 
 async def test_two_concurrent_runs_do_not_share_a_thinking_tally(counter: Any) -> None:
-    script = [answer("A.", thinking=thought(600)), answer("B.", thinking=thought(600))]
-    governor = ThinkingGovernor(ThinkingBudget(per_turn=1_000, per_run=1_000, answer_reserve=200), effort=None)
+    n = thinking_of(counter)
+    script = [answer("A.", thinking=THOUGHT), answer("B.", thinking=THOUGHT)]
     async with VLLMServer(script=script, counter=counter) as server:
-        agent = Agent(Completions(server.base_url), thinking=governor)
+        agent = Agent(Completions(server.base_url), thinking=governor(per_turn=2 * n, per_run=3 * n // 2))
         first, second = await asyncio.gather(agent.run("one"), agent.run("two"))
     assert first.completed and second.completed
 
@@ -54,23 +68,22 @@ async def test_a_resumed_run_continues_from_the_thinking_its_transcript_holds(co
         """Deploy to a target."""
         return f"deployed to {target}"
 
-    def budget() -> ThinkingGovernor:
-        return ThinkingGovernor(ThinkingBudget(per_turn=1_000, per_run=1_500, answer_reserve=200), effort=None)
-
-    script = [call("deploy", target="prod") .replace("I will use tools.", thought(600)), answer("Deployed.")]
+    n = thinking_of(counter)
+    per_turn, per_run = 2 * n, 5 * n // 2
+    script = [call("deploy", target="prod").replace("I will use tools.", THOUGHT), answer("Deployed.")]
     async with VLLMServer(script=script, counter=counter) as server:
-        first = await Agent(Completions(server.base_url), tools=[deploy], thinking=budget(), sessions=tmp_path).run(
-            "Deploy it."
-        )
+        first = await Agent(Completions(server.base_url), tools=[deploy], thinking=governor(per_turn, per_run),
+                            sessions=tmp_path).run("Deploy it.")
         assert first.stop_reason == "approval_pending"
         spent = first.usage.thinking_tokens
-        assert 500 < spent < 1_000
+        assert spent == n
         # A new process: a new agent, a new governor, the same session directory.
-        again = Agent(Completions(server.base_url), tools=[deploy], thinking=budget(), sessions=tmp_path)
+        again = Agent(Completions(server.base_url), tools=[deploy], thinking=governor(per_turn, per_run),
+                      sessions=tmp_path)
         events = [e async for e in again.stream(None, session_id=first.session_id,
                                                 approvals={first.pending_approvals[0].call_id: True})]
     started = [e for e in events if isinstance(e, TurnStarted)]
-    assert started[-1].thinking_cap == 1_500 - spent  # what was left, not a fresh budget
+    assert started[-1].thinking_cap == per_run - spent  # what was left, not a fresh budget
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.stop_reason == "completed"
 
@@ -97,7 +110,7 @@ async def test_hosted_errors_come_back_typed(code: int, error: type[Exception], 
 
 async def test_thinking_is_counted_without_a_governor(counter: Any) -> None:
     thinking = thought(166)
-    expected = counter.count(f"<think>\n{thinking}\n</think>\n")
+    expected = thinking_of(counter, thinking)
     for make in (VLLM, Completions):
         async with VLLMServer(script=[answer("Hi.", thinking=thinking)], counter=counter) as server:
             result = await Agent(make(server.base_url)).run("Hi")
