@@ -227,6 +227,8 @@ class FunctionTool:
         self._context_param: str | None = None
         fields: dict[str, Any] = {}
         params = inspect.signature(function).parameters
+        # Passed by position at the call, since they cannot be passed by name.
+        self._positional_only = tuple(p.name for p in params.values() if p.kind is p.POSITIONAL_ONLY)
         stray = sorted(set(bound) - set(params))
         if stray:
             raise TypeError(f"tool {self.name}: bind names {stray}, which {function.__name__} does not take")
@@ -265,11 +267,12 @@ class FunctionTool:
         kwargs = {**self.bound, **{field: getattr(validated, field) for field in self._fields}}
         if self._context_param is not None:
             kwargs[self._context_param] = ctx
+        args = [kwargs.pop(name) for name in self._positional_only]
         try:
             if self._is_async:
-                value = await self.function(**kwargs)
+                value = await self.function(*args, **kwargs)
             else:
-                value = await asyncio.to_thread(self.function, **kwargs)
+                value = await asyncio.to_thread(self.function, *args, **kwargs)
         except (ToolArgumentsInvalid, ModelRetry):
             raise
         except self.error_results as exc:
@@ -277,9 +280,11 @@ class FunctionTool:
         return render_return(value)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the wrapped function directly, as if it were not a tool; bound values are filled in
-        by name, so pass the other arguments by name too."""
-        return self.function(*args, **self.bound, **kwargs)
+        """Call the wrapped function directly, as if it were not a tool, with the bound values filled
+        in (as ``functools.partial`` would); pass the other arguments by name."""
+        leading = [self.bound[name] for name in self._positional_only if name in self.bound]
+        named = {k: v for k, v in self.bound.items() if k not in self._positional_only}
+        return self.function(*leading, *args, **named, **kwargs)
 
     def __repr__(self) -> str:
         return f"FunctionTool({self.name!r})"

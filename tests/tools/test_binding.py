@@ -64,6 +64,21 @@ async def test_partial_keywords_and_the_decorator_bind_alike() -> None:
     assert by_keyword.name == "note"
 
 
+async def test_positional_only_parameters_can_be_bound() -> None:
+    def scale(factor: float, /, value: float) -> float:
+        """Scale a value.
+
+        Args:
+            value: The value.
+        """
+        return factor * value
+
+    doubled = FunctionTool(functools.partial(scale, 2.0))
+    assert list(doubled.parameters["properties"]) == ["value"]
+    assert (await doubled.invoke({"value": 21}, CTX)).content == "42.0"
+    assert doubled(value=4) == 8.0
+
+
 def test_binding_a_name_the_function_does_not_take_is_refused() -> None:
     with pytest.raises(TypeError, match=r"bind names \['shelf'\]"):
         FunctionTool(read_note, bind={"store": Notes(), "shelf": 1})
