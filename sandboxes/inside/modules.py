@@ -11,7 +11,6 @@ A module's key is its source's SHA-256, checked on loading: whoever loads a key 
 sandbox can reach the agent's pipes too), it names the source the host means.
 """
 
-import hashlib
 import threading
 import types
 
@@ -26,6 +25,8 @@ def call(req):
         if module is None:
             if "source" not in req:
                 return {"error": "module %s is not loaded here; send its source" % key}
+            import hashlib  # here, not at the top: it would add to every agent's start
+
             if hashlib.sha256(req["source"].encode()).hexdigest() != key:
                 return {"error": "module %s: the source does not match its key" % key}
             module = types.ModuleType("m1box_module_" + key)
