@@ -144,6 +144,16 @@ class PolicyDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyStateChanged:
+    """A policy's memory of the conversation changed (``m1agent.policy.StatefulPolicy``); ``state`` is
+    all of it, so the last one per policy is what a resumed run starts from."""
+
+    policy: str
+    state: dict[str, Any]
+    kind: Literal["policy_state_changed"] = "policy_state_changed"
+
+
+@dataclass(frozen=True, slots=True)
 class RetryFeedback:
     """The model got feedback to act on, and the retry count of ``tool`` went up.
 
@@ -271,6 +281,7 @@ RunEvent = (
     | ApprovalRequested
     | ApprovalResolved
     | PolicyDecision
+    | PolicyStateChanged
     | RetryFeedback
     | LimitHit
     | ContextChanged
@@ -309,6 +320,7 @@ __all__ = [
     "LimitHit",
     "ModelCallFailed",
     "PolicyDecision",
+    "PolicyStateChanged",
     "RetryFeedback",
     "RunEvent",
     "RunFinished",

@@ -8,12 +8,12 @@ an audit log, and nothing below the loop writes to it.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from m1agent.events import ApprovalRequested, PolicyDecision, ToolCallFinished
+from m1agent.events import ApprovalRequested, PolicyDecision, PolicyStateChanged, ToolCallFinished
 from m1agent.messages import AssistantMessage, Message
-from m1agent.policy import Decision, EndsRun, Policy
+from m1agent.policy import Decision, EndsRun, Policy, StatefulPolicy
 from m1agent.protocol.types import ParseProblem, ToolCallPart, Turn
 from m1agent.session import SessionState
 from m1agent.tool import ToolReturn
@@ -70,6 +70,17 @@ def after_call(policies: Sequence[Policy], call: ToolCallPart, result: ToolRetur
         policy.after_call(call, result, history)
 
 
+def state_changes(policies: Sequence[Policy], recorded: Mapping[str, Any]) -> list[PolicyStateChanged]:
+    """An event for each stateful policy whose state differs from what the session last recorded."""
+    out = []
+    for policy in policies:
+        if isinstance(policy, StatefulPolicy):
+            state = policy.export_state()
+            if state != recorded.get(policy.name):
+                out.append(PolicyStateChanged(policy.name, state))
+    return out
+
+
 def run_end(policies: Sequence[Policy]) -> tuple[str, str] | None:
     """``(reason, final message)`` when a policy asks to end the run (``m1agent.policy.EndsRun``)."""
     for policy in policies:
@@ -103,7 +114,7 @@ def problems_feedback(problems: Sequence[ParseProblem]) -> str:
     return "\n".join(lines)
 
 
-def interrupted(state: SessionState, why: str | None, *, started_only: bool) -> list[ToolCallFinished]:
+def interrupted(state: SessionState, why: str | None, *, started_only: bool = True) -> list[ToolCallFinished]:
     """Results for the open calls that will not run now: those that began (``why`` it stopped, or
     ``INTERRUPTED`` after a crash) and, unless ``started_only``, those never begun."""
     out = []
@@ -126,5 +137,5 @@ def _record(turn_index: int, call: ToolCallPart, stage: str, policy: Policy, d: 
 
 __all__ = [
     "INTERRUPTED", "Approver", "after_call", "ask", "check_call", "check_turn", "interrupted", "needs_approval",
-    "problems_feedback", "run_end",
+    "problems_feedback", "run_end", "state_changes",
 ]

@@ -41,7 +41,7 @@ from m1agent.events import (
 )
 from m1agent.limits import Limits
 from m1agent.messages import AssistantMessage, Message
-from m1agent.policy import Policy
+from m1agent.policy import Policy, StatefulPolicy
 from m1agent.pricing import PriceTable
 from m1agent.protocol.types import ToolCallPart
 from m1agent.result import RunResult
@@ -80,8 +80,13 @@ class Loop:
         self.cfg, self.state, self.log, self.listener = config, state, log, listener
         self._final_message = ""
         self._exception: BaseException | None = None
-        self._thought_summarizer: Callable[[str], Awaitable[str]] | None = None
+        self._summarizer: Any = None  # m1agent.thinking.summarize.BackendSummarizer, made when first needed
         self._progress: Callable[[Any], None] = lambda _event: None
+        # This run's policies: stateful ones are copies holding the session's recorded state.
+        self.policies = [
+            p.for_session(state.policy_states.get(p.name)) if isinstance(p, StatefulPolicy) else p
+            for p in config.policies
+        ]
 
     def emit(self, *events: RunEvent) -> None:
         """Fold each event into the state, write it to the transcript, then pass it on."""
@@ -105,13 +110,11 @@ class Loop:
                 async with asyncio.timeout(self.cfg.limits.max_wall_time):
                     stop = await self._steps(started)
         except TimeoutError:
-            why = "the run's wall-time limit was reached while this call ran"
-            self.emit(*gate.interrupted(self.state, why, started_only=True))
+            self.emit(*gate.interrupted(self.state, "the run's wall-time limit was reached while this call ran"))
             self.emit(LimitHit("max_wall_time", time.monotonic() - started, self.cfg.limits.max_wall_time or 0))
             stop = ("max_wall_time", "")
         except asyncio.CancelledError:
-            why = "the run was cancelled while this call ran"
-            self.emit(*gate.interrupted(self.state, why, started_only=True))
+            self.emit(*gate.interrupted(self.state, "the run was cancelled while this call ran"))
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
@@ -211,25 +214,24 @@ class Loop:
         self.emit(compacted.event())
 
     async def _messages_to_send(self) -> list[Message]:
-        gov = self.cfg.governor
-        if gov is not None and gov.history.describe() != self.state.thinking_policy:
-            self.emit(ContextChanged("thinking_policy", gov.history.describe()))  # the prompt prefix breaks
-        if gov is None or gov.history.mode in ("strip", "keep"):
+        gov, backend = self.cfg.governor, self.cfg.backend
+        if gov is None:
             return self.state.view
-        if self._thought_summarizer is None:
-            from m1agent.thinking.summarize import backend_summarizer
+        if gov.history.describe() != self.state.thinking_policy:
+            self.emit(ContextChanged("thinking_policy", gov.history.describe()))  # the prompt prefix breaks
+        if gov.history.mode in ("strip", "keep"):
+            return self.state.view
+        from m1agent.thinking.summarize import BackendSummarizer
 
-            # Bound to this run, so that the summaries' tokens count in this run's usage.
-            self._thought_summarizer = backend_summarizer(self.cfg.backend, on_response=self._side_request)
-        view: list[Message] = await gov.history.apply(self.state.history, self._thought_summarizer)
+        # Summaries of earlier thoughts are requests of this run: their tokens count in its usage and cost.
+        self._summarizer = self._summarizer or BackendSummarizer(backend)
+        view: list[Message] = await gov.history.apply(self.state.history, self._summarizer)
+        for response in self._summarizer.take_responses():
+            response = gov.account(response, backend.token_counter)
+            model = response.model or backend.model
+            cost = self.cfg.pricing.cost(model, response.usage) if self.cfg.pricing is not None else None
+            self.emit(SideRequest("thinking_summary", response.usage, cost, model))
         return view
-
-    def _side_request(self, response: ModelResponse) -> None:
-        """A summary request's tokens (its thinking counted too) go into the run's usage and cost."""
-        response = self.cfg.governor.account(response, self.cfg.backend.token_counter)
-        model = response.model or self.cfg.backend.model
-        cost = self.cfg.pricing.cost(model, response.usage) if self.cfg.pricing is not None else None
-        self.emit(SideRequest("thinking_summary", response.usage, cost, model))
 
     async def _generate(self, request: ModelRequest) -> ModelResponse:
         """One generation. The backend owns retries; a failure it gives up on is recorded, then raised."""
@@ -284,7 +286,7 @@ class Loop:
 
     async def _handle_calls(self) -> Stop | None:
         st, turn_index = self.state, self.state.open_calls_turn
-        self.emit(*gate.interrupted(st, None, started_only=True))  # began before a crash: never re-run
+        self.emit(*gate.interrupted(st, None))  # began before a crash: reported, never re-run
         if not st.unresolved_calls:
             return None
         runnable, waiting = await self._admit(turn_index, st.unresolved_calls)
@@ -300,7 +302,7 @@ class Loop:
         """The calls that may run now, after the policies, approvals and the tool-call limit; and whether
         some wait for an approval. Every other call gets its result here."""
         st, cfg = self.state, self.cfg
-        decided, events = gate.check_turn(cfg.policies, st.history, {c.id for c in calls}, turn_index)
+        decided, events = gate.check_turn(self.policies, st.history, {c.id for c in calls}, turn_index)
         self.emit(*events)
         runnable: list[ToolCallPart] = []
         waiting = False
@@ -312,7 +314,7 @@ class Loop:
                 continue
             decision = decided.get(call.id)
             if decision is None:
-                decision, events = gate.check_call(cfg.policies, st.history, call, turn_index)
+                decision, events = gate.check_call(self.policies, st.history, call, turn_index)
                 self.emit(*events)
             if decision.action == "deny":
                 self._deny(turn_index, call, f"denied by policy: {decision.reason}")
@@ -354,7 +356,8 @@ class Loop:
         call = outcome.call
         text, output_id = self.cfg.toolbox.model_text(outcome)
         self.emit(ToolCallFinished(turn_index, call.id, call.name, text, outcome.status, output_id, outcome.elapsed))
-        gate.after_call(self.cfg.policies, call, outcome.result, self.state.history)
+        gate.after_call(self.policies, call, outcome.result, self.state.history)
+        self.emit(*gate.state_changes(self.policies, self.state.policy_states))
         if outcome.status in BAD_CALL_STATUSES:
             limit = self.cfg.toolbox.max_retries(call.name)
             limit = self.cfg.limits.max_format_retries if limit is None else limit
@@ -369,13 +372,11 @@ class Loop:
         )
 
     def _policy_end(self) -> Stop | None:
-        end = gate.run_end(self.cfg.policies)
+        end = gate.run_end(self.policies)
         if end is None:
             return None
         self._final_message = end[1]
         return ("policy_end", end[0])
-
-    # --- bookkeeping --------------------------------------------------------------------------
 
     def close_unresolved(self) -> None:
         """Before a new prompt: give every call left open by an earlier run a result."""

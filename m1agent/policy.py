@@ -5,9 +5,9 @@ Policies live in ``policies/`` (``m1agent.policies``); the loop only knows this 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from m1agent.messages import Message
 from m1agent.protocol.types import ToolCallPart, Turn
@@ -74,3 +74,25 @@ class EndsRun(Protocol):
     def run_end(self) -> RunEnd | None:
         """Why and how the run should end now, or ``None``."""
         ...
+
+
+@runtime_checkable
+class StatefulPolicy(Protocol):
+    """Optional: a policy that remembers the conversation (who is authenticated, confirmations used,
+    limits, a transfer). That memory belongs to the session, not to the policy object an ``Agent``
+    holds: each run works on ``for_session(state)``, a copy holding the state the transcript last
+    recorded (``None`` for a new conversation), and the loop records ``export_state()`` as a
+    ``PolicyStateChanged`` event whenever it changes. So a resumed run, in another process too, sees
+    exactly the state the live run had, and two runs of one agent never share it.
+    """
+
+    name: str
+
+    def for_session(self, state: Mapping[str, Any] | None) -> Policy:
+        """A copy of this policy for one run, holding ``state`` (JSON data from ``export_state``)."""
+        ...
+
+    def export_state(self) -> dict[str, Any]:
+        """The conversation state, as JSON-able data."""
+        ...
+

@@ -20,6 +20,7 @@ from m1agent.events import (
     ApprovalResolved,
     ContextChanged,
     ModelCallFailed,
+    PolicyStateChanged,
     RetryFeedback,
     RunEvent,
     RunFinished,
@@ -198,6 +199,8 @@ class SessionState:
     run_cost: float | None = None
     # Thinking tokens the run spent (turns and side requests): what a per-run thinking budget is checked against.
     run_thinking: int = 0
+    # Each stateful policy's last recorded state, by policy name: where a resumed run starts from.
+    policy_states: dict[str, dict[str, Any]] = field(default_factory=dict)
     output: str = ""
     finished: RunFinished | None = None
 
@@ -314,6 +317,9 @@ class SessionState:
     def _side_request(self, e: SideRequest) -> None:
         self._count_usage(e.usage, e.cost)
 
+    def _policy_state_changed(self, e: PolicyStateChanged) -> None:
+        self.policy_states[e.policy] = e.state
+
     def _model_call_failed(self, e: ModelCallFailed) -> None:
         self._count_usage(Usage(requests=e.attempts), None)
 
@@ -341,6 +347,7 @@ _HANDLERS: dict[type, Callable[[SessionState, Any], None]] = {
     RunFinished: SessionState._run_finished,
     SideRequest: SessionState._side_request,
     ModelCallFailed: SessionState._model_call_failed,
+    PolicyStateChanged: SessionState._policy_state_changed,
 }
 
 __all__ = ["TRANSCRIPT", "UNKNOWN_TOOLS", "SessionLog", "SessionState", "SessionStore", "failure_key", "new_id"]

@@ -7,11 +7,9 @@ stays stable from then on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from m1agent.backends.base import Backend, ModelRequest, ModelResponse
 from m1agent.messages import UserMessage
-from m1agent.thinking.history import SUMMARY_INSTRUCTIONS, Summarizer
+from m1agent.thinking.history import SUMMARY_INSTRUCTIONS
 
 # The summary request thinks too; this leaves room for a short thought and a three-sentence answer.
 SUMMARY_MAX_TOKENS = 2_048
@@ -22,33 +20,39 @@ def summary_prompt(thinking: str) -> str:
     return f"{SUMMARY_INSTRUCTIONS}\n\n<reasoning>\n{thinking}\n</reasoning>"
 
 
-def backend_summarizer(
-    backend: Backend,
-    *,
-    max_tokens: int = SUMMARY_MAX_TOKENS,
-    on_response: Callable[[ModelResponse], None] | None = None,
-) -> Summarizer:
+class BackendSummarizer:
     """A summarizer that sends one short, tool-free request per thought to ``backend``.
 
-    ``on_response`` sees each summary response, so that its tokens are counted in the run's usage.
-    A summary that comes back empty (the request's own thinking ran out) leaves the thought out,
-    as ``strip`` would, rather than failing the run.
+    The responses it got are kept until ``take_responses`` hands them over, so that the run can count
+    their tokens in its usage. A summary that comes back empty (the request's own thinking ran out)
+    leaves the thought out, as ``strip`` would, rather than failing the run.
     """
 
-    async def summarize(thinking: str) -> str:
-        request = ModelRequest(messages=[UserMessage(summary_prompt(thinking))], max_tokens=max_tokens,
+    def __init__(self, backend: Backend, *, max_tokens: int = SUMMARY_MAX_TOKENS) -> None:
+        self.backend, self.max_tokens = backend, max_tokens
+        self._responses: list[ModelResponse] = []
+
+    async def __call__(self, thinking: str) -> str:
+        request = ModelRequest(messages=[UserMessage(summary_prompt(thinking))], max_tokens=self.max_tokens,
                                tool_choice="none")
         response: ModelResponse | None = None
-        async for event in backend.stream(request):
+        async for event in self.backend.stream(request):
             if isinstance(event, ModelResponse):
                 response = event
         if response is None:
             return ""
-        if on_response is not None:
-            on_response(response)
+        self._responses.append(response)
         return response.turn.text.strip()
 
-    return summarize
+    def take_responses(self) -> list[ModelResponse]:
+        """The responses since the last call, each once."""
+        taken, self._responses = self._responses, []
+        return taken
 
 
-__all__ = ["SUMMARY_MAX_TOKENS", "backend_summarizer", "summary_prompt"]
+def backend_summarizer(backend: Backend, *, max_tokens: int = SUMMARY_MAX_TOKENS) -> BackendSummarizer:
+    """A ``BackendSummarizer`` over ``backend``: the default summarizer of earlier thoughts."""
+    return BackendSummarizer(backend, max_tokens=max_tokens)
+
+
+__all__ = ["SUMMARY_MAX_TOKENS", "BackendSummarizer", "backend_summarizer", "summary_prompt"]

@@ -193,3 +193,58 @@ async def test_policies_and_results_keep_the_tools_own_return(counter: Any) -> N
     assert seen == [ToolReturn("make: *** No rule", is_error=True, metadata={"exit_code": 2})]
     tool_message = next(m for m in result.messages if getattr(m, "role", "") == "tool")
     assert tool_message.content == "[build] error: make: *** No rule"  # formatted once, for the model
+
+
+class OncePerConversation:
+    """A stateful policy: ``refund`` may run once per conversation."""
+
+    name = "once"
+
+    def __init__(self, used: int = 0) -> None:
+        self.used = used
+
+    def for_session(self, state: Any) -> OncePerConversation:
+        return OncePerConversation(int((state or {}).get("used", 0)))
+
+    def export_state(self) -> dict[str, Any]:
+        return {"used": self.used}
+
+    def check_turn(self, turn: Any, history: Any) -> list[Any]:
+        from m1agent.policy import Decision
+
+        return [Decision.allow() for _ in turn.tool_calls]
+
+    def check_call(self, call: Any, history: Any) -> Any:
+        from m1agent.policy import Decision
+
+        return Decision.deny("a refund was already sent") if self.used else Decision.allow()
+
+    def after_call(self, call: Any, result: ToolReturn, history: Any) -> None:
+        if not result.is_error:
+            self.used += 1
+
+
+@tool(needs_approval=True)
+def refund(order: str) -> str:
+    """Refund an order."""
+    return f"refunded {order}"
+
+
+async def test_policy_state_is_the_sessions_and_survives_a_resume(counter: Any, tmp_path: Path) -> None:
+    policy = OncePerConversation()
+    script = [call("refund", order="A"), answer("Refunded."),  # session 1, first run
+              call("refund", order="B"), answer("Refunded B."),  # session 2: its own state, so allowed
+              call("refund", order="A2"), answer("A was refunded before.")]  # session 1 after a restart: denied
+    async with VLLMServer(script=script, counter=counter) as server:
+        agent = Agent(Completions(server.base_url), tools=[refund], policies=[policy], sessions=tmp_path,
+                      approver=lambda _request: True)
+        first = await agent.run("Refund A.")
+        other = await agent.run("Refund B.")
+        assert first.completed and other.completed and policy.used == 0  # the agent's policy is never touched
+        restarted = Agent(Completions(server.base_url), tools=[refund], policies=[OncePerConversation()],
+                          sessions=tmp_path)
+        again = await restarted.run("Refund A again.", session_id=first.session_id, limits=None)
+    assert again.completed
+    denied = [m for m in again.messages if getattr(m, "name", "") == "refund"][-1]
+    assert "a refund was already sent" in denied.content
+    assert [m.content for m in other.messages if getattr(m, "name", "") == "refund"] == ["[refund] refunded B"]
