@@ -71,27 +71,33 @@ class AgentChannel:
         self._fail_all("the sandbox was closed")
 
     def _read_loop(self) -> None:
-        buffer = b""
-        lines = b""
+        buffer = bytearray()  # grows in place: a large reply arrives in many chunks
+        line = bytearray()  # the reply being received; a large file's text comes as one long line
         try:
             while True:
                 chunk = self._sock.recv(262144)
                 if not chunk:
                     break
                 buffer += chunk
-                while len(buffer) >= 8:
-                    stream, size = buffer[0], struct.unpack(">I", buffer[4:8])[0]
-                    if len(buffer) < 8 + size:
+                start = 0
+                while len(buffer) - start >= 8:
+                    stream, size = buffer[start], struct.unpack(">I", buffer[start + 4 : start + 8])[0]
+                    if len(buffer) - start < 8 + size:
                         break
-                    payload, buffer = buffer[8 : 8 + size], buffer[8 + size :]
+                    payload, start = buffer[start + 8 : start + 8 + size], start + 8 + size
                     if stream == 2:
-                        self.stderr_tail = (self.stderr_tail + payload)[-4096:]
+                        self.stderr_tail = (self.stderr_tail + bytes(payload))[-4096:]
                         continue
-                    lines += payload
-                    *complete, lines = lines.split(b"\n")
-                    for line in complete:
-                        if line.strip():
-                            self._dispatch(json.loads(line))
+                    # Only a frame holding a newline ends a reply: search the frame, not the whole line.
+                    if b"\n" not in payload:
+                        line += payload
+                        continue
+                    *complete, rest = (bytes(line) + payload).split(b"\n")
+                    line = bytearray(rest)
+                    for one in complete:
+                        if one.strip():
+                            self._dispatch(json.loads(one))
+                del buffer[:start]
         except (OSError, ValueError):
             pass
         detail = self.stderr_tail.decode("utf-8", "replace").strip()
