@@ -90,7 +90,8 @@ class ToolCallStarted:
 @dataclass(frozen=True, slots=True)
 class ToolCallFinished:
     """A call has its result. ``content`` is exactly what the model reads; ``output_id`` names the
-    saved full text when it was cut. ``status`` is ``ok``, a failure kind, ``denied`` or ``interrupted``."""
+    saved full text when it was cut. ``status`` is ``ok``, a failure kind, ``denied`` or ``interrupted``.
+    ``metadata`` holds the tool's own typed facts (``exit_code``, ``timed_out``...), its plain values only."""
 
     turn_index: int
     call_id: str
@@ -99,6 +100,7 @@ class ToolCallFinished:
     status: CallStatus = "ok"
     output_id: str = ""
     elapsed: float = 0.0
+    metadata: dict[str, str | int | float | bool | None] = field(default_factory=dict)
     kind: Literal["tool_call_finished"] = "tool_call_finished"
 
     @property

@@ -355,7 +355,8 @@ class Loop:
     def _finish(self, turn_index: int, outcome: CallOutcome) -> None:
         call = outcome.call
         text, output_id = self.cfg.toolbox.model_text(outcome)
-        self.emit(ToolCallFinished(turn_index, call.id, call.name, text, outcome.status, output_id, outcome.elapsed))
+        self.emit(ToolCallFinished(turn_index, call.id, call.name, text, outcome.status, output_id, outcome.elapsed,
+                                   outcome.facts))
         gate.after_call(self.policies, call, outcome.result, self.state.history)
         self.emit(*gate.state_changes(self.policies, self.state.policy_states))
         if outcome.status in BAD_CALL_STATUSES:

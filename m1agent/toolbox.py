@@ -62,6 +62,11 @@ class CallOutcome:
     def is_error(self) -> bool:
         return self.status != "ok"
 
+    @property
+    def facts(self) -> dict[str, str | int | float | bool | None]:
+        """The result's metadata that the transcript can hold: its plain values."""
+        return {k: v for k, v in self.result.metadata.items() if isinstance(v, str | int | float | bool | None)}
+
 
 def cap_text(text: str, limit: int, output_id: str) -> tuple[str, bool]:
     """``text`` cut to about ``limit`` characters, keeping head and tail, with a note on how to read the rest."""

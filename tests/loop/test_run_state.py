@@ -165,7 +165,7 @@ async def test_stream_ends_with_the_run_result(counter: Any) -> None:
     assert last.result.exception is None
 
 
-async def test_policies_and_results_keep_the_tools_own_return(counter: Any) -> None:
+async def test_policies_and_results_keep_the_tools_own_return(counter: Any, tmp_path: Path) -> None:
     from m1agent.policy import Decision
 
     seen: list[ToolReturn] = []
@@ -188,11 +188,18 @@ async def test_policies_and_results_keep_the_tools_own_return(counter: Any) -> N
         return ToolReturn("make: *** No rule", is_error=True, metadata={"exit_code": 2})
 
     async with VLLMServer(script=[call("build", target="all"), answer("It failed.")], counter=counter) as server:
-        result = await Agent(Completions(server.base_url), tools=[build], policies=[Recorder()]).run("Build.")
+        result = await Agent(Completions(server.base_url), tools=[build], policies=[Recorder()],
+                             sessions=tmp_path).run("Build.")
     assert result.completed
     assert seen == [ToolReturn("make: *** No rule", is_error=True, metadata={"exit_code": 2})]
     tool_message = next(m for m in result.messages if getattr(m, "role", "") == "tool")
     assert tool_message.content == "[build] error: make: *** No rule"  # formatted once, for the model
+    # and the typed facts reach the transcript, read back as written
+    from m1agent.events import ToolCallFinished
+    from m1agent.session import SessionStore
+
+    events = [e for e in SessionStore(tmp_path).load(result.session_id) if isinstance(e, ToolCallFinished)]
+    assert [(e.status, e.metadata) for e in events] == [("error", {"exit_code": 2})]
 
 
 class OncePerConversation:
