@@ -39,8 +39,22 @@ def _two_call_history() -> list:
 
 
 def test_typed_history_renders_the_golden_prompt() -> None:
-    prompt = render(to_openai_messages(_two_call_history()), tools_to_openai([WEATHER]))
+    prompt = render(to_openai_messages(_two_call_history()), tools_to_openai([WEATHER]), template="vllm-main")
     assert prompt == BY_NAME["two_call_round_trip"]["expected"]
+
+
+def test_typed_history_renders_in_the_models_own_form() -> None:
+    prompt = render(to_openai_messages(_two_call_history()), tools_to_openai([WEATHER]))
+    assert prompt.endswith(
+        "<beginning_of_sentence>ai name=assistant\n<think>\nTwo cities, two calls.\n</think>\n<tool_calls>\n"
+        '{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+        '{"name": "get_weather", "arguments": {"city": "Rome"}}\n'
+        "</tool_calls><end_of_sentence>\n"
+        "<beginning_of_sentence>tool name=tools\n"
+        "tool name: get_weather\ntool result: 18C sunny\n\n"
+        "tool name: get_weather\ntool result: 22C cloudy\n\n<end_of_sentence>\n"
+        "<beginning_of_sentence>ai name=assistant\n"
+    )
 
 
 def test_system_and_user_messages() -> None:
