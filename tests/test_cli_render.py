@@ -33,14 +33,19 @@ def test_render_prints_the_exact_prompt(name: str) -> None:
     case = BY_NAME[name]
     request = {"messages": case["messages"], "tools": case["tools"]}
     flag = "--generation-prompt" if case["add_generation_prompt"] else "--no-generation-prompt"
-    result = _run(["render", flag], json.dumps(request, ensure_ascii=False).encode("utf-8"))
+    result = _run(["render", flag, "--template", "vllm-main"], json.dumps(request, ensure_ascii=False).encode("utf-8"))
     assert result.returncode == 0, result.stderr
     assert result.stdout == case["expected"].encode("utf-8")
 
 
 def test_render_without_tools_key() -> None:
-    result = _run(["render", "--no-generation-prompt"], b'{"messages": [{"role": "user", "content": "Hello"}]}')
+    stdin = b'{"messages": [{"role": "user", "content": "Hello"}]}'
+    result = _run(["render", "--no-generation-prompt", "--template", "vllm-main"], stdin)
     assert result.stdout.decode("utf-8") == BY_NAME["user_only_no_generation_prompt"]["expected"]
+    default = _run(["render"], stdin)  # M1's own template: no injected system prompt
+    assert default.stdout == b"<begin_of_document><beginning_of_sentence>user name=user\nHello<end_of_sentence>\n" \
+        b"<beginning_of_sentence>ai name=assistant\n"
+    assert _run(["render", "--template", "nope"], stdin).returncode == 2
 
 
 @pytest.mark.parametrize(

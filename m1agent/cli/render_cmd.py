@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import typer
 
 from m1agent.cli.app import app
-from m1agent.protocol.render import PromptRenderError, render
+from m1agent.protocol.render import TEMPLATES, PromptRenderError, render
 
 _SHAPE = 'expected {"messages": [...], "tools": [...]} (tools optional)'
 
@@ -40,11 +40,17 @@ def render_command(
     generation_prompt: bool = typer.Option(
         True, "--generation-prompt/--no-generation-prompt", help="End with the header that opens the model's turn."
     ),
+    template: str = typer.Option(
+        "hf", "--template",
+        help="hf: M1's own template (tokenizer_config.json); vllm: vLLM 0.23's server; vllm-main: unreleased file.",
+    ),
 ) -> None:
-    """Render {"messages", "tools"} JSON from stdin into the raw M1 prompt, exactly as vLLM's M1 template does."""
+    """Render {"messages", "tools"} JSON from stdin into the raw M1 prompt, exactly as the chosen template does."""
+    if template not in TEMPLATES:
+        _fail(f"--template must be one of {', '.join(TEMPLATES)}", 2)
     messages, tools = _read_request()
     try:
-        prompt = render(messages, tools, add_generation_prompt=generation_prompt)
+        prompt = render(messages, tools, add_generation_prompt=generation_prompt, template=template)
     except PromptRenderError as error:
         _fail(str(error), 1)
     # Bytes, not text mode: the prompt must come out exactly, whatever the locale's newline or encoding.
