@@ -145,6 +145,8 @@ def _assistant_content(message: Mapping[str, Any], where: str, strict: bool) -> 
     content = message.get("content")
     parts = [] if content is None else _text_parts(content)
     calls = message.get("tool_calls")
+    # The deliberate deviation (see the module docstring): the template would drop these calls, leaving
+    # the model results of calls it cannot see itself making; write them as the model wrote them.
     if strict or not calls:
         return parts
     if not isinstance(calls, list | tuple):
