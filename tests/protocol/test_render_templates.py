@@ -158,9 +158,9 @@ FAILING = {
     ("template", "messages"), [(t, m) for t, cases in FAILING.items() for m in cases], ids=lambda x: str(x)[:40]
 )
 def test_render_fails_where_the_template_fails(
-    template: str, messages: list[dict[str, Any]], hf_text: str, vllm_text: str, vllm_main_text: str
+    template: str, messages: list[dict[str, Any]], request: pytest.FixtureRequest
 ) -> None:
-    text = {"hf": hf_text, "vllm": vllm_text, "vllm-main": vllm_main_text}[template]
+    text = request.getfixturevalue({"hf": "hf_text", "vllm": "vllm_text", "vllm-main": "vllm_main_text"}[template])
     shaped = {"hf": lambda m: hf_messages(m, strict=True), "vllm": vllm_oracle.conversation,
               "vllm-main": main_branch_cleanup}[template]
     with pytest.raises((jinja2.exceptions.TemplateError, TypeError)):
