@@ -8,7 +8,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
 from m1agent.backends._http import Attempts, RetryPolicy, Secret, Timeouts, repr_backend
-from m1agent.backends.base import ModelEvent, ModelRequest
+from m1agent.backends.base import Counter, ModelEvent, ModelRequest
+from m1agent.backends.profile import ServerProfile
 from m1agent.errors import BackendError
 from m1agent.protocol.types import Turn
 from m1agent.usage import Usage
@@ -31,12 +32,6 @@ class Run(Protocol):
     def partial_text(self) -> str: ...
 
 
-class Counter(Protocol):
-    """The slice of ``m1agent.tokens.TokenCounter`` the backends use."""
-
-    def count(self, text: str) -> int: ...
-
-
 def secret_from(api_key: str | None, env: str | None) -> Secret | None:
     """The key given, else the environment variable's value, wrapped so that it never prints."""
     value = api_key if api_key is not None else (os.environ.get(env) if env else None)
@@ -47,6 +42,7 @@ class HTTPBackend:
     """Retries, timeouts, secrets and ``repr`` for the backends; subclasses implement ``_attempt``."""
 
     name: str = "http"
+    profile: ServerProfile
 
     def __init__(
         self,
@@ -63,7 +59,21 @@ class HTTPBackend:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.default_max_tokens = default_max_tokens
-        self.token_counter = token_counter
+        self._counter = token_counter
+
+    @property
+    def token_counter(self) -> Counter:
+        """The counter given, else the best one found, loaded on first use (never ``None``)."""
+        if self._counter is None:
+            from m1agent.tokens import load_counter
+
+            self._counter = load_counter()
+        return self._counter
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failing generation is retried: it sends at most ``1 + max_retries`` requests."""
+        return self.retry.max_retries
 
     def __repr__(self) -> str:
         return repr_backend(self, model=self.model, **self._repr_fields())
@@ -96,7 +106,7 @@ class HTTPBackend:
                         yield event
                 return
             except BackendError as err:
-                err.partial_text = run.partial_text
+                err.partial_text, err.attempts = run.partial_text, run.attempts
                 if yielded and not run.resumable:
                     raise
                 await attempts.backoff_or_raise(err)
@@ -107,18 +117,20 @@ class HTTPBackend:
         if request.max_tokens is not None:
             return request.max_tokens
         budget = self.default_max_tokens
-        if prompt is not None and self.token_counter is not None:
+        if prompt is not None:
             room = self.context_window - self.token_counter.count(prompt) - 16
             budget = max(1, min(budget, room))
         return budget
 
     def usage_for(self, turn: Turn, prompt_tokens: int, completion_tokens: int, attempts: int,
                   thinking_tokens: int | None = None) -> Usage:
-        """Usage; thinking tokens from the server, else counted locally when a counter is set."""
+        """Usage; thinking tokens from the server, else counted with the backend's counter."""
         if thinking_tokens is None:
             thinking_tokens = 0
-            if self.token_counter is not None and turn.thinking:
-                thinking_tokens = min(completion_tokens, self.token_counter.count(turn.thinking) + 6)
+            if turn.thinking:  # the think block as the model wrote it, tags included
+                thinking_tokens = self.token_counter.count(f"<think>\n{turn.thinking}\n</think>\n")
+                if completion_tokens:
+                    thinking_tokens = min(completion_tokens, thinking_tokens)
         return Usage(
             input_tokens=prompt_tokens,
             output_tokens=completion_tokens,

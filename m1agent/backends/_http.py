@@ -178,31 +178,6 @@ def error_for_status(status: int, message: str, *, retry_after: float | None = N
     return InvalidRequest(text, status=status)
 
 
-_RETRYABLE_CODES = {1000: "unknown error", 1001: "timeout", 1013: "internal error", 1024: "internal error"}
-
-
-def error_for_base_resp(code: int, message: str) -> BackendError | None:
-    """The typed error for the hosted API's ``base_resp.status_code`` (``None`` when it is 0)."""
-    if code == 0:
-        return None
-    text = f"MiniMax API error {code}: {message}" if message else f"MiniMax API error {code}"
-    if code == 1002:
-        return RateLimited(text, code=code)
-    if code in (1004, 2049):
-        return AuthenticationFailed(text, code=code)
-    if code == 2038:
-        return AuthenticationFailed(text, code=code, hint="complete the account's real-name verification")
-    if code in (1008, 1028, 1030):
-        return InsufficientBalance(text, code=code)
-    if code == 1039 or (code == 2013 and mentions_context_limit(message)):
-        return ContextTooLong(text, code=code)
-    if code in _RETRYABLE_CODES:
-        return ServerError(text, code=code)
-    if code in (1026, 1027):
-        return InvalidRequest(text, code=code, hint="the content was flagged by the provider's moderation")
-    return InvalidRequest(text, code=code)
-
-
 def error_from_openai(err: Exception, secret: Secret | None, *, streaming: bool, timeouts: Timeouts) -> BackendError:
     """Translate an ``openai`` client exception (2.x or 3.x) into a typed error."""
     if isinstance(err, BackendError):

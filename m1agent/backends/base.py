@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from m1agent.backends.profile import FinishReason, ServerProfile
 from m1agent.messages import Message, ToolSpec
 from m1agent.protocol.types import StreamDelta, Turn
 from m1agent.usage import Usage
-
-FinishReason = Literal["stop", "tool_calls", "length", "error"]
 
 
 @dataclass(slots=True)
@@ -53,13 +52,32 @@ class ModelResponse:
 ModelEvent = StreamDelta | ModelResponse
 
 
+class Counter(Protocol):
+    """The slice of ``m1agent.tokens.TokenCounter`` the backends and the loop use."""
+
+    def count(self, text: str) -> int: ...
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """One way of reaching M1."""
+    """One way of reaching M1.
+
+    ``profile`` says what its kind of server does. ``token_counter`` is never ``None``: the counter
+    given, else the best one found (exact where M1's tokenizer is, else an estimate that over-counts).
+    ``max_retries`` bounds the backend's own retries: a failing generation sends at most
+    ``1 + max_retries`` requests, and the error it raises says how many (``BackendError.attempts``).
+    """
 
     name: str
     model: str
     context_window: int
+    profile: ServerProfile
+
+    @property
+    def max_retries(self) -> int: ...
+
+    @property
+    def token_counter(self) -> Counter: ...
 
     def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         """Generate one answer; the last event is always a ``ModelResponse``, or an error is raised."""
@@ -68,3 +86,5 @@ class Backend(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+__all__ = ["Backend", "Counter", "FinishReason", "ModelEvent", "ModelRequest", "ModelResponse", "ServerProfile"]

@@ -17,7 +17,8 @@ from typing import Any
 
 from m1agent.backends._common import extra_body
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
-from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.base import ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.profile import RAW_COMPLETIONS, finish_reason
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
 from m1agent.protocol.render import render
 from m1agent.protocol.stream import StreamParser
@@ -55,13 +56,13 @@ class Completions(OpenAIProtocolBackend):
     ``base_url`` is the OpenAI-style root, e.g. ``http://127.0.0.1:8000/v1``. ``model=None`` asks the
     server (``/v1/models``), which also gives ``context_window`` when it is not set. ``max_tokens``
     defaults to ``default_max_tokens``, capped by what the context window leaves when a
-    ``token_counter`` (``m1agent.tokens.load_counter()``) is given; that counter also fills
+    ``token_counter`` (by default ``m1agent.tokens.load_counter()``); that counter also fills
     ``usage.thinking_tokens``.
     """
 
     name = "completions"
     # The prompt is ours, so a cut-off answer can be continued (thinking budget forcing, resumes).
-    can_continue = True
+    profile = RAW_COMPLETIONS
 
     def _new_run(self, request: ModelRequest) -> _Run:
         prompt = build_prompt(request)
@@ -74,7 +75,7 @@ class Completions(OpenAIProtocolBackend):
         model = await self.resolve_model()
         received = run.partial_text
         max_tokens = run.max_tokens
-        if received and self.token_counter is not None:
+        if received:
             max_tokens = max(1, max_tokens - self.token_counter.count(received))
         opener = lambda: self._client.completions.with_streaming_response.create(  # noqa: E731
             model=model,
@@ -93,8 +94,8 @@ class Completions(OpenAIProtocolBackend):
                 if chunk.get("usage"):
                     prompt_tokens, completion_tokens = usage_numbers(chunk["usage"])
                     # A resumed answer's prompt carries the text that arrived before the break: that text
-                    # is output, not input. Without a counter the server's figures are kept as they are.
-                    carried = self.token_counter.count(received) if received and self.token_counter else 0
+                    # is output, not input.
+                    carried = self.token_counter.count(received) if received else 0
                     run.prompt_tokens = prompt_tokens - carried
                     run.completion_tokens = completion_tokens + carried
                 for choice in chunk.get("choices") or ():
@@ -110,15 +111,10 @@ class Completions(OpenAIProtocolBackend):
         for delta in run.parser.flush():
             yield delta
         turn = run.parser.close()
-        reason: FinishReason = (
-            "length" if finish == "length" else "tool_calls" if turn.tool_calls else "stop"
-        )
-        if finish not in ("stop", "length"):
-            reason = "error"
         yield ModelResponse(
             turn=turn,
             usage=self.usage_for(turn, run.prompt_tokens, run.completion_tokens, run.attempts),
-            finish_reason=reason,
+            finish_reason=finish_reason(finish, turn),
             raw_text=run.partial_text,
             model=model,
         )

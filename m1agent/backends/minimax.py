@@ -24,16 +24,27 @@ from m1agent.backends._http import (
     RetryPolicy,
     Secret,
     Timeouts,
-    error_for_base_resp,
     error_for_status,
     error_from_httpx,
+    mentions_context_limit,
     parse_retry_after,
     redact,
     sse_payloads,
     tls_context,
 )
-from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
-from m1agent.errors import AuthenticationFailed, BackendError, MalformedResponse, StreamInterrupted
+from m1agent.backends.base import ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.profile import HOSTED_NATIVE, finish_reason
+from m1agent.errors import (
+    AuthenticationFailed,
+    BackendError,
+    ContextTooLong,
+    InsufficientBalance,
+    InvalidRequest,
+    MalformedResponse,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+)
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
 from m1agent.protocol.types import StreamDelta, Turn
 
@@ -90,6 +101,32 @@ class _State:
         return out
 
 
+# Hosted-only: the platform's base_resp.status_code values, as typed errors.
+_RETRYABLE_CODES = {1000: "unknown error", 1001: "timeout", 1013: "internal error", 1024: "internal error"}
+
+
+def error_for_base_resp(code: int, message: str) -> BackendError | None:
+    """The typed error for the hosted API's ``base_resp.status_code`` (``None`` when it is 0)."""
+    if code == 0:
+        return None
+    text = f"MiniMax API error {code}: {message}" if message else f"MiniMax API error {code}"
+    if code == 1002:
+        return RateLimited(text, code=code)
+    if code in (1004, 2049):
+        return AuthenticationFailed(text, code=code)
+    if code == 2038:
+        return AuthenticationFailed(text, code=code, hint="complete the account's real-name verification")
+    if code in (1008, 1028, 1030):
+        return InsufficientBalance(text, code=code)
+    if code == 1039 or (code == 2013 and mentions_context_limit(message)):
+        return ContextTooLong(text, code=code)
+    if code in _RETRYABLE_CODES:
+        return ServerError(text, code=code)
+    if code in (1026, 1027):
+        return InvalidRequest(text, code=code, hint="the content was flagged by the provider's moderation")
+    return InvalidRequest(text, code=code)
+
+
 class MiniMax(HTTPBackend):
     """M1 on the hosted MiniMax platform.
 
@@ -100,6 +137,7 @@ class MiniMax(HTTPBackend):
     """
 
     name = "minimax"
+    profile = HOSTED_NATIVE
 
     def __init__(
         self,
@@ -229,7 +267,6 @@ class MiniMax(HTTPBackend):
         call_deltas, good, problems, block = state.calls.finish(offset)
         out += call_deltas
         turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good), parsed.problems + tuple(problems))
-        reason: FinishReason = "length" if finish == "length" else "tool_calls" if turn.tool_calls else "stop"
         usage = state.usage
         details = usage.get("completion_tokens_details") or {}
         thinking = details.get("reasoning_tokens")
@@ -237,7 +274,7 @@ class MiniMax(HTTPBackend):
             turn=turn,
             usage=self.usage_for(turn, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
                                  attempts, thinking_tokens=int(thinking) if thinking is not None else None),
-            finish_reason=reason,
+            finish_reason=finish_reason(state.finish, turn),
             raw_text=state.assembler.raw_text + block,
             model=self.model,
         ))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.base import Counter, FinishReason, ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.profile import REPLAY
 from m1agent.errors import BackendError
 from m1agent.protocol.types import Turn
 from m1agent.testing.cassette import Cassette, Interaction, RequestPrint, cassette_from_outputs, fingerprint
@@ -33,7 +34,8 @@ class Replay:
     """Plays a cassette back. Build it from a file, a ``Cassette``, raw M1 outputs or ready turns."""
 
     name = "replay"
-    can_continue = False
+    profile = REPLAY
+    max_retries = 0  # a recording has nothing to retry
 
     def __init__(self, cassette: Cassette | str | Path, *, strict: bool = True, position: int = 0) -> None:
         self.cassette = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
@@ -41,6 +43,16 @@ class Replay:
         self.context_window = self.cassette.context_window
         self.strict = strict
         self.position = position
+        self._counter: Counter | None = None
+
+    @property
+    def token_counter(self) -> Counter:
+        """The best counter found, loaded on first use: recorded usage needs no counting, the governor may."""
+        if self._counter is None:
+            from m1agent.tokens import load_counter
+
+            self._counter = load_counter()
+        return self._counter
 
     @classmethod
     def from_outputs(cls, outputs: Sequence[str], *, model: str = "MiniMax-M1") -> Replay:

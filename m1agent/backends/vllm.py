@@ -28,7 +28,8 @@ from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler
 from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter, extra_body
 from m1agent.backends._http import RetryPolicy, Timeouts
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
-from m1agent.backends.base import FinishReason, ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.base import ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.profile import VLLM_CHAT, finish_reason
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
 from m1agent.protocol.render import render
 from m1agent.protocol.types import ParseProblem, ProblemFound, StreamDelta, Turn
@@ -52,6 +53,7 @@ class VLLM(OpenAIProtocolBackend):
     """
 
     name = "vllm"
+    profile = VLLM_CHAT
 
     def __init__(
         self,
@@ -84,7 +86,7 @@ class VLLM(OpenAIProtocolBackend):
     def _arguments(self, request: ModelRequest, model: str) -> dict[str, Any]:
         messages = to_openai_messages(request.messages)
         tools = tools_to_openai(request.tools) if request.tools else None
-        prompt = render(messages, tools) if self.token_counter is not None else None
+        prompt = render(messages, tools, template="vllm")
         extra = extra_body(request)
         kwargs: dict[str, Any] = {
             "model": model,
@@ -181,11 +183,9 @@ class VLLM(OpenAIProtocolBackend):
             problems.append(withheld)
             out.append(ProblemFound(withheld))
         turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good), parsed.problems + tuple(problems))
-        reason: FinishReason = "length" if finish == "length" else "tool_calls" if turn.tool_calls else "stop"
-        if finish not in ("stop", "length", "tool_calls"):
-            reason = "error"
         raw = assembler.raw_text + block + held
         usage = self.usage_for(turn, prompt_tokens, completion_tokens, run.attempts)
+        reason = finish_reason(finish, turn)
         out.append(ModelResponse(turn=turn, usage=usage, finish_reason=reason, raw_text=raw, model=model))
         return out
 

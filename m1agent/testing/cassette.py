@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from m1agent.backends.base import Backend, ModelEvent, ModelRequest, ModelResponse
+from m1agent.backends.base import Backend, Counter, ModelEvent, ModelRequest, ModelResponse
 from m1agent.messages import Message
 
 CASSETTE_VERSION = 1
@@ -121,14 +121,17 @@ class RecordingBackend:
         self.name = f"recording:{inner.name}"
         self.model = inner.model
         self.context_window = inner.context_window
+        self.profile = inner.profile
+        self.max_retries = inner.max_retries
         self.path = Path(path)
         self.cassette = Cassette(inner.name, inner.model, inner.context_window)
         self._previous_length = 0
         self.path.write_bytes(b"")
 
     @property
-    def can_continue(self) -> bool:
-        return bool(getattr(self.inner, "can_continue", False))
+    def token_counter(self) -> Counter:
+        """The inner backend's counter."""
+        return self.inner.token_counter
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         """Stream from the inner backend; the generation is written once its response arrives."""

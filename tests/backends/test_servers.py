@@ -55,7 +55,7 @@ async def test_continuation_is_appended_to_the_prompt(counter: Any) -> None:
         backend = Completions(server.base_url)
         _, response = await run(backend, ask(continuation="<think>\nLet me think"))
         await backend.aclose()
-    assert server.bodies[0]["prompt"].endswith("<beginning_of_sentence>ai name=MiniMax AI\n<think>\nLet me think")
+    assert server.bodies[0]["prompt"].endswith("<beginning_of_sentence>ai name=assistant\n<think>\nLet me think")
     # The server continues the scripted output from there, as a model would.
     assert response.raw_text == LONG[len("<think>\nLet me think") :]
 

@@ -9,7 +9,7 @@ from m1agent.backends import Completions
 from m1agent.testing import VLLMServer
 from m1agent.thinking import ThinkingBudget, ThinkingGovernor
 
-HEADER = "<beginning_of_sentence>ai name=MiniMax AI\n"
+HEADER = "<beginning_of_sentence>ai name=assistant\n"
 
 
 def finish_answer(body: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from m1agent.events import SideRequest
 from m1agent.thinking import ReasoningHistory, ThinkingBudget, ThinkingGovernor
 from m1agent.thinking.summarize import summary_prompt
 
-SYSTEM = "<begin_of_document><beginning_of_sentence>system ai_setting=MiniMax AI\nBe brief.<end_of_sentence>\n"
+SYSTEM = "<begin_of_document><beginning_of_sentence>system ai_setting=assistant\nBe brief.<end_of_sentence>\n"
 FIRST = "<think>\nThe user greets me.\n</think>\nHello."
 SECOND = "<think>\nA second greeting.\n</think>\nHello again."
 THIRD = "<think>\nThird time.\n</think>\nStill here."
@@ -37,13 +37,13 @@ async def test_raw_request_bytes(mode: str, kept: str, counter: Any) -> None:
     bodies = await two_runs("raw", mode, counter)
     first = bodies[0]["prompt"]
     assert first.startswith(SYSTEM) and first.endswith(
-        "<beginning_of_sentence>user name=user\nHi<end_of_sentence>\n<beginning_of_sentence>ai name=MiniMax AI\n"
+        "<beginning_of_sentence>user name=user\nHi<end_of_sentence>\n<beginning_of_sentence>ai name=assistant\n"
     )
     assert bodies[1]["prompt"] == (
         first
         + f"{kept}Hello.<end_of_sentence>\n"
         + "<beginning_of_sentence>user name=user\nHi again<end_of_sentence>\n"
-        + "<beginning_of_sentence>ai name=MiniMax AI\n"
+        + "<beginning_of_sentence>ai name=assistant\n"
     )
 
 
@@ -65,8 +65,8 @@ async def test_keep_last_n_keeps_only_the_latest_thought(counter: Any) -> None:
         await agent.run("Hi again", session_id=first.session_id)
         await agent.run("And again", session_id=first.session_id)
         prompt = server.bodies[2]["prompt"]
-    assert "ai name=MiniMax AI\nHello.<end_of_sentence>" in prompt
-    assert "ai name=MiniMax AI\n<think>\nA second greeting.\n</think>\nHello again.<end_of_sentence>" in prompt
+    assert "ai name=assistant\nHello.<end_of_sentence>" in prompt
+    assert "ai name=assistant\n<think>\nA second greeting.\n</think>\nHello again.<end_of_sentence>" in prompt
 
 
 async def test_summarize_asks_the_runs_own_backend_once_per_thought(counter: Any) -> None:
@@ -89,8 +89,8 @@ async def test_summarize_asks_the_runs_own_backend_once_per_thought(counter: Any
     assert summary_prompt("The user greets me.") in bodies[1]["prompt"]
     assert summary_prompt("A second greeting.") in bodies[3]["prompt"]
     last = bodies[4]["prompt"]
-    assert "ai name=MiniMax AI\n<think>\nGreeted the user.\n</think>\nHello.<end_of_sentence>" in last
-    assert "ai name=MiniMax AI\n<think>\nGreeted again.\n</think>\nHello again.<end_of_sentence>" in last
+    assert "ai name=assistant\n<think>\nGreeted the user.\n</think>\nHello.<end_of_sentence>" in last
+    assert "ai name=assistant\n<think>\nGreeted again.\n</think>\nHello again.<end_of_sentence>" in last
     # The transcript keeps the full thoughts whatever the request carried.
     assert [m.thinking for m in third.messages if getattr(m, "role", "") == "assistant"] == [
         "The user greets me.", "A second greeting.", "Third time."

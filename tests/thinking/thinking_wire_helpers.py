@@ -12,7 +12,7 @@ from m1agent.backends.base import Backend
 from m1agent.testing import MiniMaxServer, ScriptedServer, VLLMServer
 from m1agent.testing.server import ScriptEntry
 
-HEADER = "<beginning_of_sentence>ai name=MiniMax AI\n"
+HEADER = "<beginning_of_sentence>ai name=assistant\n"
 LONG = "<think>\n" + "Let me think about this step by step. " * 400 + "\n</think>\nThe answer is 41."
 SHORT = "<think>\nSix sevens.\n</think>\nThe answer is 42."
 KINDS = ("chat", "raw", "hosted")
