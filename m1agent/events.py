@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 from m1agent.messages import AssistantMessage, Message
-from m1agent.protocol.types import ParseProblem, StreamDelta
+from m1agent.protocol.types import FinishReason, ParseProblem, StreamDelta
 from m1agent.usage import Usage
 
 StopReason = Literal[
@@ -67,7 +67,7 @@ class TurnFinished:
     turn_index: int
     message: AssistantMessage
     usage: Usage
-    finish_reason: str
+    finish_reason: FinishReason
     problems: tuple[ParseProblem, ...] = ()
     cost: float | None = None
     model: str = ""

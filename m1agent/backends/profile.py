@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from m1agent.protocol.types import Turn
-
-FinishReason = Literal["stop", "tool_calls", "length", "content_filter", "error"]
+from m1agent.protocol.types import FinishReason, Turn
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+FinishReason = Literal["stop", "tool_calls", "length", "content_filter", "error"]
+"""Why a generation ended: a normal end (``stop``, or ``tool_calls`` when it has calls to run), a cut at
+``max_tokens`` (``length``), the provider's moderation (``content_filter``), or anything else (``error``)."""
+
 
 class ProblemKind(StrEnum):
     """What can be wrong in raw M1 output (meanings fixed by the corpus README)."""
