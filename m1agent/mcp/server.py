@@ -20,6 +20,15 @@ from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from pydantic import Field
 
 from m1agent.errors import M1AgentError
+from m1agent.events import (
+    ApprovalRequested,
+    LimitHit,
+    RunEvent,
+    RunFinished,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+)
 from m1agent.mcp.results import cap_text
 from m1agent.tool import RunContext, Tool, Toolset
 
@@ -76,26 +85,23 @@ def serve_tool(tool: Tool, *, max_chars: int = DEFAULT_RESULT_CHARS) -> ServedTo
     return served
 
 
-_STEP_KINDS = {"turn_finished", "tool_call_started", "tool_call_finished", "approval_requested", "limit_hit"}
+def _describe_event(event: RunEvent) -> str | None:
+    """A progress line for the steps worth reporting; ``None`` for the rest."""
+    match event:
+        case ToolCallStarted(name=name):
+            return f"calling {name}"
+        case ToolCallFinished(name=name, status=status):
+            return f"{name} finished ({status})"
+        case TurnFinished(turn_index=index):
+            return f"turn {index + 1} answered"
+        case ApprovalRequested():
+            return "waiting for an approval (the agent cannot ask over MCP; it will be denied)"
+        case LimitHit(limit=limit):
+            return f"limit reached: {limit}"
+    return None
 
 
-def _describe_event(event: Any) -> str:
-    kind = getattr(event, "kind", "")
-    if kind == "tool_call_started":
-        return f"calling {event.name}"
-    if kind == "tool_call_finished":
-        status = getattr(event, "status", "")
-        return f"{getattr(event, 'name', 'tool')} finished{f' ({status})' if status else ''}"
-    if kind == "turn_finished":
-        return f"turn {event.turn_index + 1} answered"
-    if kind == "approval_requested":
-        return "waiting for an approval (the agent cannot ask over MCP; it will be denied)"
-    if kind == "limit_hit":
-        return f"limit reached: {getattr(event, 'limit', '')}"
-    return kind
-
-
-async def _events(agent: Any, task: str) -> AsyncIterator[Any]:
+async def _events(agent: Any, task: str) -> AsyncIterator[RunEvent]:
     async for event in agent.stream(task):
         yield event
 
@@ -135,22 +141,21 @@ def _add_run_agent(server: MCPServer, agent_factory: AgentFactory, max_result_ch
         except Exception as exc:
             raise ToolError(f"the agent could not be created: {exc}") from exc
         steps = 0
-        finished: Any = None
+        finished: RunFinished | None = None
         try:
             async for event in _events(agent, task):
-                kind = getattr(event, "kind", "")
-                if kind in _STEP_KINDS:
-                    steps += 1
-                    await ctx.report_progress(steps, None, _describe_event(event))
-                elif kind == "run_finished":
+                if isinstance(event, RunFinished):
                     finished = event
+                elif (step := _describe_event(event)) is not None:
+                    steps += 1
+                    await ctx.report_progress(steps, None, step)
         except M1AgentError as exc:
             raise ToolError(f"the agent failed: {exc}") from exc
         if finished is None:
             raise ToolError("the agent stopped without finishing its run")
-        if getattr(finished, "error", ""):
+        if finished.error:
             raise ToolError(f"the agent stopped ({finished.stop_reason}): {finished.error}")
-        output, truncated = cap_text(str(getattr(finished, "output", "")), max_result_chars)
+        output, truncated = cap_text(finished.output, max_result_chars)
         return {
             "output": output,
             "stop_reason": str(finished.stop_reason),

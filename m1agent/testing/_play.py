@@ -49,19 +49,25 @@ async def play(
     ``error_event`` is what an in-stream ``base_resp`` fault sends before the stream ends.
     """
     strikes = fault is not None and (fault.kind in ("reset", "stall", "malformed_sse") or fault.in_stream)
-    for event in events:
+    for position, event in enumerate(events):
         if strikes and fault is not None and event.sent_chars > fault.after_chars:
             async for chunk in _strike(fault, stopping, error_event):
                 yield chunk
             return
+        last = position == len(events) - 1
+        if last and not strikes:
+            # Used up before the last piece goes out: a client that reads it may ask again at once, and
+            # must get the next entry, not this one again.
+            on_complete()
         yield event.data
-        if delay:
+        if delay and not last:
             await asyncio.sleep(delay)
     if strikes and fault is not None:
         async for chunk in _strike(fault, stopping, error_event):
             yield chunk
         return
-    on_complete()
+    if not events:
+        on_complete()
 
 
 async def _strike(fault: Fault, stopping: asyncio.Event | None, error_event: bytes = b"") -> AsyncIterator[bytes]:

@@ -61,7 +61,7 @@ async def test_agent_calls_published_and_own_servers(installed: Path, tmp_path: 
     assert "counted to 3" in results["p__count"].content
     assert results["calc__add"].status == "invalid_arguments" and "'two' is not of type 'integer'" in (
         results["calc__add"].content)
-    assert results["calc__fail"].status == "failed" and "out of paper" in results["calc__fail"].content
+    assert results["calc__fail"].status == "error" and "out of paper" in results["calc__fail"].content
     assert results["calc__echo"].status == "ok" and approvals == ["calc__echo"]
     progress = [e for e in events if isinstance(e, MCPProgress)]
     assert [p.progress for p in progress][:2] == [1, 2] and progress[0].tool == "count"
