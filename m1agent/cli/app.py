@@ -1,4 +1,4 @@
-"""The typer application; each command lives in its own module and registers itself here."""
+"""The typer application: each command lives in its own module, and this one registers them all."""
 
 import typer
 
@@ -17,15 +17,22 @@ def version() -> None:
 
     typer.echo(__version__)
 
-from m1agent.cli import parse_cmd
-from m1agent.cli import pack_cmd
-from m1agent.cli import sandbox_cmd
-from m1agent.cli import mcp_cmd
-from m1agent.cli import render_cmd
-from m1agent.cli import tokens_cmd
-from m1agent.cli import tau_cmd
-from m1agent.cli import demo_cmd
-from m1agent.cli import code_cmd
-from m1agent.cli import run_cmd
-from m1agent.cli import doctor_cmd
-from m1agent.cli import sessions_cmd
+from m1agent.cli import (
+    code_cmd,
+    demo_cmd,
+    doctor_cmd,
+    mcp_cmd,
+    pack_cmd,
+    parse_cmd,
+    render_cmd,
+    run_cmd,
+    sandbox_cmd,
+    sessions_cmd,
+    tau_cmd,
+    tokens_cmd,
+)
+
+for _module in (parse_cmd, pack_cmd, sandbox_cmd, mcp_cmd, render_cmd, tokens_cmd, tau_cmd, demo_cmd, code_cmd,
+                run_cmd, doctor_cmd, sessions_cmd):
+    app.registered_commands.extend(_module.commands.registered_commands)
+    app.registered_groups.extend(_module.commands.registered_groups)

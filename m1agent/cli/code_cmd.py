@@ -9,9 +9,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from m1agent.cli.app import app
 from m1agent.cli.config import CodingConfig
 from m1agent.errors import M1AgentError
+
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 MODES = ("read-only", "ask", "auto")
 
@@ -20,7 +22,7 @@ def _history_file(config: CodingConfig) -> Path:
     return config.sessions_path.parent / "history"
 
 
-@app.command("code")
+@commands.command("code")
 def code_command(
     path: Path = typer.Argument(Path("."), help="The repository (default: the current directory)."),
     mode: str = typer.Option(None, "--mode", help="read-only, ask or auto (default: the config's, else ask)."),

@@ -8,11 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from m1agent.cli.app import app
 from m1agent.cli.backend_choice import REAL_M1_HELP, describe, real_backend
 
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
-@app.command("demo")
+
+@commands.command("demo")
 def demo_command(
     base_url: str = typer.Option(None, "--base-url", help="A vLLM server's /v1 URL: use a real M1 instead."),
     raw: bool = typer.Option(False, "--raw", help="With --base-url: use raw /v1/completions."),

@@ -13,8 +13,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from m1agent.cli.app import app
 from m1agent.cli.config import CodingConfig, ConfigError, load_config
+
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ def print_report(console: Console, config_line: Check, checks: list[Check]) -> b
     return all(c.ok for c in checks)
 
 
-@app.command("doctor")
+@commands.command("doctor")
 def doctor_command(
     path: Path = typer.Argument(Path("."), help="The repository whose m1agent.toml to read."),
     base_url: str = typer.Option(None, "--base-url", help="Check this vLLM server instead of the config's."),

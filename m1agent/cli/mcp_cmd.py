@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from m1agent.cli.app import app
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
+
 
 mcp_app = typer.Typer(help="MCP servers: list them, call a tool by hand, serve m1agent over MCP.",
                       no_args_is_help=True)
-app.add_typer(mcp_app, name="mcp")
+commands.add_typer(mcp_app, name="mcp")
 
 ConfigOption = Annotated[
     list[Path] | None,

@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
-from m1agent.cli.app import app
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 
-@app.command("pack")
+
+@commands.command("pack")
 def pack_command(
     path: Annotated[Path, typer.Argument(help="The repository folder.")] = Path("."),
     query: Annotated[str, typer.Option("--query", "-q", help="What the pack is for; ranks the files.")] = "",

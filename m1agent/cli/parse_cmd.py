@@ -9,13 +9,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from m1agent.cli.app import app
 from m1agent.protocol.parse import parse
 from m1agent.protocol.stream import StreamParser
 from m1agent.protocol.types import Turn
 
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
-@app.command("parse")
+
+@commands.command("parse")
 def parse_command(
     as_json: bool = typer.Option(
         False, "--json", help='Print exactly {"thinking", "text", "tool_calls", "problems"} (problem kinds sorted).'

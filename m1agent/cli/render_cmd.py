@@ -8,8 +8,10 @@ from typing import Any, NoReturn
 
 import typer
 
-from m1agent.cli.app import app
 from m1agent.protocol.render import TEMPLATES, PromptRenderError, render
+
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 _SHAPE = 'expected {"messages": [...], "tools": [...]} (tools optional)'
 
@@ -35,7 +37,7 @@ def _read_request() -> tuple[list[Any], list[Any] | None]:
     return request["messages"], tools
 
 
-@app.command("render")
+@commands.command("render")
 def render_command(
     generation_prompt: bool = typer.Option(
         True, "--generation-prompt/--no-generation-prompt", help="End with the header that opens the model's turn."

@@ -20,10 +20,12 @@ import typer
 from pydantic import TypeAdapter
 from rich.console import Console
 
-from m1agent.cli.app import app
 from m1agent.cli.config import CodingConfig, ConfigError, load_config
 from m1agent.errors import M1AgentError
 from m1agent.events import ApprovalRequested, RunEvent, RunFinished, event_to_json
+
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 LIMIT_STOPS = frozenset(
     {"max_turns", "max_tool_calls", "max_tokens", "max_cost", "max_wall_time", "thinking_budget_exhausted",
@@ -208,7 +210,7 @@ def _fail(message: str, code: int = EXIT_CODES["usage"]) -> None:
     raise typer.Exit(code)
 
 
-@app.command("run")
+@commands.command("run")
 def run_command(
     task: str = typer.Argument(..., help="What to do, in words."),
     path: Path = typer.Argument(Path("."), help="The repository (default: the current directory)."),
@@ -238,7 +240,7 @@ def run_command(
     raise typer.Exit(code)
 
 
-@app.command("resume")
+@commands.command("resume")
 def resume_command(
     session_id: str = typer.Argument(..., help="The session to carry on (see `m1agent sessions`)."),
     task: str = typer.Option(None, "--message", "-m", help="A new message; without it, the run carries on."),

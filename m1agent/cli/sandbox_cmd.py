@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from m1agent.cli.app import app
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
+
 
 sandbox_app = typer.Typer(help="Docker sandboxes: list, prune, build the image, open a shell.", no_args_is_help=True)
-app.add_typer(sandbox_app, name="sandbox")
+commands.add_typer(sandbox_app, name="sandbox")
 
 
 def _client() -> Any:

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from m1agent.cli.app import app
 from m1agent.cli.config import ConfigError, load_config
 from m1agent.events import (
     ApprovalRequested,
@@ -26,6 +25,9 @@ from m1agent.events import (
     TurnFinished,
 )
 from m1agent.session import TRANSCRIPT, SessionStore
+
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
 RESULT_LINES = 12
 
@@ -119,7 +121,7 @@ def _store_root(sessions: Path | None) -> Path:
     return config.sessions_path
 
 
-@app.command("sessions")
+@commands.command("sessions")
 def sessions_command(
     sessions: Path = typer.Option(None, "--sessions", help="Where transcripts are saved (default: the config's)."),
 ) -> None:
@@ -136,7 +138,7 @@ def sessions_command(
     console.print(f"[dim]{len(found)} session(s) under {root}; `m1agent show ID`, `m1agent resume ID`[/dim]")
 
 
-@app.command("show")
+@commands.command("show")
 def show_command(
     session_id: str = typer.Argument(..., help="The session (see `m1agent sessions`)."),
     thinking: bool = typer.Option(False, "--thinking", help="Unfold the model's thinking."),

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from m1agent.cli.app import app
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
+
 
 tau_app = typer.Typer(help="τ-bench airline and retail: run M1 on tasks, or replay the gold actions.",
                       no_args_is_help=True)
-app.add_typer(tau_app, name="tau")
+commands.add_typer(tau_app, name="tau")
 
 Domain = Annotated[str, typer.Option("--domain", help="airline or retail")]
 Tasks = Annotated[str, typer.Option("--tasks", help="comma-separated task ids (default: all)")]

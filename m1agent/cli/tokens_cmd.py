@@ -7,11 +7,13 @@ import sys
 
 import typer
 
-from m1agent.cli.app import app
 from m1agent.tokens import TokenizerError, load_counter
 
+# This module's commands; app.py registers them on the application.
+commands = typer.Typer()
 
-@app.command("tokens")
+
+@commands.command("tokens")
 def tokens_command(
     tokenizer: str | None = typer.Option(
         None, "--tokenizer", help="Model directory holding merges.txt (default: $M1AGENT_TOKENIZER)."
