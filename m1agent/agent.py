@@ -168,6 +168,20 @@ class Agent(Generic[DepsT]):
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
 
+    async def compact(self, session_id: str, compactor: Any = None) -> Any:
+        """Compact a session's conversation now, with ``compactor`` (the agent's own by default).
+
+        The compaction is recorded in the transcript exactly as one made during a run, and the outputs
+        it elides stay readable with ``read_output``. Returns the ``CompactionResult``, or ``None``
+        when there was nothing to compact.
+        """
+        state = self.load_state(session_id)
+        log = self.sessions.open(session_id)
+        toolbox = Toolbox(self.tools, outputs=log)
+        config = LoopConfig(backend=self.backend, toolbox=toolbox, compactor=compactor or self.compactor,
+                            summarizer=self.summarizer)
+        return await Loop(config, state, log, None).compact()
+
     # --- internals ----------------------------------------------------------------------------
 
     def load_state(self, session_id: str) -> SessionState:

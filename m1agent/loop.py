@@ -165,7 +165,7 @@ class Loop:
         st, cfg, gov, backend = self.state, self.cfg, self.cfg.governor, self.cfg.backend
         index = st.next_turn
         specs = await cfg.toolbox.refresh()
-        await self._compact()
+        await self.compact()
         messages = await self._messages_to_send()
         request = ModelRequest(
             messages=list(messages), tools=specs, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
@@ -201,17 +201,17 @@ class Loop:
             ))
         return stop
 
-    async def _compact(self) -> None:
+    async def compact(self) -> Any:
         """Late and lossless first; the event replaces the history. Elided outputs stay readable."""
         if self.cfg.compactor is None:
-            return
+            return None
         compacted = await self.cfg.compactor.compact(self.state.history, summarize=self.cfg.summarizer)
-        if compacted is None:
-            return
-        for call_id, text in compacted.elided.items():  # the stubs point at read_output(id=call_id)
-            if self.log.read_output(call_id) is None:
-                self.log.save_output(call_id, text)
-        self.emit(compacted.event())
+        if compacted is not None:
+            for call_id, text in compacted.elided.items():  # the stubs point at read_output(id=call_id)
+                if self.log.read_output(call_id) is None:
+                    self.log.save_output(call_id, text)
+            self.emit(compacted.event())
+        return compacted
 
     async def _messages_to_send(self) -> list[Message]:
         gov, backend = self.cfg.governor, self.cfg.backend

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from m1agent.backends._http import Attempts, RetryPolicy, Secret, Timeouts, repr_backend
 from m1agent.backends.base import Counter, ModelEvent, ModelRequest
@@ -69,6 +70,12 @@ class HTTPBackend:
 
             self._counter = load_counter()
         return self._counter
+
+    def with_model(self, model: str) -> Self:
+        """The same server and settings asked for ``model``: a copy sharing this one's connections."""
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     @property
     def max_retries(self) -> int:

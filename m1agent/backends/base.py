@@ -79,6 +79,10 @@ class Backend(Protocol):
     @property
     def token_counter(self) -> Counter: ...
 
+    def with_model(self, model: str) -> Backend:
+        """The same server and settings asked for another model."""
+        ...
+
     def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
         """Generate one answer; the last event is always a ``ModelResponse``, or an error is raised."""
         ...

@@ -7,6 +7,7 @@ names), so a regression test fails at the first turn where the agent behaves dif
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class Replay:
         self.strict = strict
         self.position = position
         self._counter: Counter | None = None
+
+    def with_model(self, model: str) -> Replay:
+        """The same recording under another model name (what it plays back does not change)."""
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     @property
     def token_counter(self) -> Counter:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from m1agent.cli.backend_options import BaseUrl, Model, Raw, Region
 from m1agent.cli.config import CodingConfig
 from m1agent.errors import M1AgentError
 
@@ -26,10 +28,10 @@ def _history_file(config: CodingConfig) -> Path:
 def code_command(
     path: Path = typer.Argument(Path("."), help="The repository (default: the current directory)."),
     mode: str = typer.Option(None, "--mode", help="read-only, ask or auto (default: the config's, else ask)."),
-    base_url: str = typer.Option(None, "--base-url", help="A vLLM server's /v1 URL."),
-    raw: bool = typer.Option(False, "--raw", help="With --base-url: use raw /v1/completions."),
-    model: str = typer.Option(None, "--model", help="Model name on the server."),
-    region: str = typer.Option(None, "--region", help="Hosted API region: global or china."),
+    base_url: BaseUrl = None,
+    raw: Raw = False,
+    model: Model = None,
+    region: Region = None,
     image: str = typer.Option(None, "--image", help="Sandbox image (default: m1agent's own)."),
     sessions: Path = typer.Option(None, "--sessions", help="Where transcripts are saved."),
     config_file: Path = typer.Option(None, "--config", help="A user config file instead of the default one."),
@@ -53,10 +55,10 @@ def code_command(
 
 
 async def _session(config: CodingConfig, repo: Path, console: Console, *, resume: str | None) -> None:
-    from m1agent.cli.code_session import CodeSession
-    from m1agent.cli.coding import coding_session, make_backend
-    from m1agent.cli.run_cmd import restore_workspace, save_workspace, saved_workspace
+    from m1agent.cli.coding import coding_environment, make_backend
     from m1agent.cli.status import SessionStatus
+    from m1agent.cli.terminal_session import TerminalSession
+    from m1agent.cli.workspace import restore_workspace, save_workspace, saved_workspace
     from m1agent.policies.coding import coding_policy
     from m1agent.tools.coding.toolset import READ_TOOLS
 
@@ -66,11 +68,11 @@ async def _session(config: CodingConfig, repo: Path, console: Console, *, resume
                   "/help lists the commands.[/dim]")
     async with contextlib.AsyncExitStack() as stack:
         with console.status("starting the sandbox…"):
-            cs = await stack.enter_async_context(coding_session(config, repo, backend=backend))
+            cs = await stack.enter_async_context(coding_environment(config, repo, backend=backend))
         rules = config.rules
 
-        def set_mode(new_mode: str) -> None:
-            cs.agent.policies = [coding_policy(
+        def policies_for(new_mode: str) -> list[Any]:
+            return [coding_policy(
                 new_mode,  # type: ignore[arg-type,unused-ignore]
                 allow_commands=rules.allow_commands, deny_commands=rules.deny_commands,
                 allow_paths=rules.allow_paths, deny_paths=rules.deny_paths, read_tools=READ_TOOLS,
@@ -92,8 +94,9 @@ async def _session(config: CodingConfig, repo: Path, console: Console, *, resume
             await restore_workspace(cs, config, session_id)
             return "its changes are back in the working copy (/diff)"
 
-        session = CodeSession(cs.agent, console, status, cs.workspace, history_file=_history_file(config),
-                              repo=repo, set_mode=set_mode, after_run=keep_changes, restore_changes=restore_changes)
+        session = TerminalSession(cs.agent, console, status, cs.workspace, history_file=_history_file(config),
+                                  repo=repo, policies_for=policies_for, after_run=keep_changes,
+                                  restore_changes=restore_changes)
         if resume:
             from m1agent.cli.slash import dispatch
 

@@ -3,7 +3,7 @@
 ``build_coding_agent`` puts together, from a ``CodingConfig``: the backend, the coding tools over the
 sandbox's copy of the repository, ``pack_repo``, the MCP servers, the coding policy (mode and rules,
 MCP tools included), the thinking governor, the session store and the instructions (built-in, then
-``AGENTS.md`` or ``M1AGENT.md``, then the config's). ``coding_session`` also starts the sandbox and
+``AGENTS.md`` or ``M1AGENT.md``, then the config's). ``coding_environment`` also starts the sandbox and
 keeps it for the whole session, so the working copy outlives each run.
 """
 
@@ -181,9 +181,9 @@ def _refusal(path: str, deny: Sequence[str], allow: Sequence[str]) -> str | None
 
 
 @dataclass
-class CodingSession:
+class CodingEnvironment:
     """A running coding session: the agent, its sandbox, the workspace (``/diff`` ``/apply`` ``/undo``)
-    and the MCP servers, kept open until the ``coding_session`` block ends."""
+    and the MCP servers, kept open until the ``coding_environment`` block ends."""
 
     agent: Agent[None]
     sandbox: Any  # a started DockerSandbox with the repository copied in
@@ -194,7 +194,7 @@ class CodingSession:
 
 
 @contextlib.asynccontextmanager
-async def coding_session(
+async def coding_environment(
     config: CodingConfig,
     repo: str | Path,
     *,
@@ -202,7 +202,7 @@ async def coding_session(
     approver: Approver | None = None,
     client: Any = None,
     extra_tools: Sequence[Tool | Toolset] = (),
-) -> AsyncIterator[CodingSession]:
+) -> AsyncIterator[CodingEnvironment]:
     """Start the sandbox (the repository copied in) and the MCP servers, build the agent, and close
     everything at the end. ``client`` is a Docker client (default: the local engine)."""
     from m1agent.sandboxes.docker_sandbox import DockerSandbox
@@ -224,4 +224,4 @@ async def coding_session(
             config, checkout, sandbox=box, backend=resolved, approver=approver, mcp=mcp, extra_tools=extra_tools,
             repo_root=f"{box.config.workdir}/{box.config.repo_dest}", workdir=box.config.workdir,
         )
-        yield CodingSession(agent, box, Workspace(box, checkout), config, checkout, mcp)
+        yield CodingEnvironment(agent, box, Workspace(box, checkout), config, checkout, mcp)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from m1agent.cli.backend_choice import REAL_M1_HELP, describe, real_backend
+from m1agent.cli.backend_options import REAL_M1_HELP, BaseUrl, Model, Raw, Region, describe, real_backend
 
 # This module's commands; app.py registers them on the application.
 commands = typer.Typer()
@@ -16,10 +16,10 @@ commands = typer.Typer()
 
 @commands.command("demo")
 def demo_command(
-    base_url: str = typer.Option(None, "--base-url", help="A vLLM server's /v1 URL: use a real M1 instead."),
-    raw: bool = typer.Option(False, "--raw", help="With --base-url: use raw /v1/completions."),
-    model: str = typer.Option(None, "--model", help="Model name on the server."),
-    region: str = typer.Option("global", "--region", help="Hosted API region: global or china."),
+    base_url: BaseUrl = None,
+    raw: Raw = False,
+    model: Model = None,
+    region: Region = "global",
     image: str = typer.Option(None, "--image", help="Sandbox image (default: m1agent's own; python:3.12-slim works)."),
     sessions: Path = typer.Option(Path(".m1agent/sessions"), "--sessions", help="Where transcripts are saved."),
 ) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from m1agent.cli.backend_options import BaseUrl, Model
 from m1agent.cli.config import CodingConfig, ConfigError, load_config
 
 # This module's commands; app.py registers them on the application.
@@ -146,8 +147,8 @@ def print_report(console: Console, config_line: Check, checks: list[Check]) -> b
 @commands.command("doctor")
 def doctor_command(
     path: Path = typer.Argument(Path("."), help="The repository whose m1agent.toml to read."),
-    base_url: str = typer.Option(None, "--base-url", help="Check this vLLM server instead of the config's."),
-    model: str = typer.Option(None, "--model", help="The model the server should serve."),
+    base_url: BaseUrl = None,
+    model: Model = None,
     config_file: Path = typer.Option(None, "--config", help="A user config file instead of the default one."),
 ) -> None:
     """Check the backend and model, the tokenizer, Docker and the sandbox image, git and the MCP servers."""

@@ -20,6 +20,7 @@ import typer
 from pydantic import TypeAdapter
 from rich.console import Console
 
+from m1agent.cli.backend_options import BaseUrl, Model, Raw, Region
 from m1agent.cli.config import CodingConfig, ConfigError, load_config
 from m1agent.errors import M1AgentError
 from m1agent.events import ApprovalRequested, RunEvent, RunFinished, event_to_json
@@ -41,7 +42,6 @@ EXIT_CODES = {
     "policy_end": 6,  # a policy ended the run
     "cancelled": 130,
 }
-WORKSPACE_FILE = "workspace.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +122,16 @@ async def run_headless(
     console: Console | None = None,
 ) -> int:
     """Run (``task``) or resume (``session_id``, ``task=None``) the coding agent; returns the exit code."""
-    from m1agent.cli.coding import coding_session
+    from m1agent.cli.coding import coding_environment
     from m1agent.cli.display import EventPrinter, print_diff
+    from m1agent.cli.workspace import restore_workspace, save_workspace
 
     stream = out or sys.stdout
     console = console or Console(file=sys.stderr if as_json else stream, highlight=False)
     printer = None if as_json else EventPrinter(console)
     finished: RunFinished | None = None
     session = ""
-    async with coding_session(config, repo, approver=None if stop_on_approval else approver) as cs:
+    async with coding_environment(config, repo, approver=None if stop_on_approval else approver) as cs:
         if session_id is not None:
             await restore_workspace(cs, config, session_id)
         events = cs.agent.stream(task, session_id=session_id) if task is not None else cs.agent.stream(
@@ -179,32 +180,6 @@ def _emit(event: RunEvent, as_json: bool, stream: Any, printer: Any) -> None:
         printer(event)
 
 
-def save_workspace(config: CodingConfig, session_id: str, repo: Path, patch: str) -> None:
-    """Keep the repository path and the sandbox's changes beside the transcript, for ``resume``."""
-    folder = config.sessions_path / session_id
-    if session_id and folder.is_dir():
-        (folder / WORKSPACE_FILE).write_text(json.dumps({"repo": str(repo), "patch": patch}), encoding="utf-8")
-
-
-def saved_workspace(config: CodingConfig, session_id: str) -> dict[str, str]:
-    """What ``save_workspace`` kept (empty when nothing was)."""
-    path = config.sessions_path / session_id / WORKSPACE_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-async def restore_workspace(cs: Any, config: CodingConfig, session_id: str) -> None:
-    """Put a resumed session's earlier changes back into the fresh sandbox copy."""
-    from m1agent.tools.coding import SandboxRepo
-    from m1agent.tools.coding.edit_tools import apply_patch
-
-    patch = saved_workspace(config, session_id).get("patch", "")
-    if patch:
-        box = cs.sandbox
-        result = await apply_patch(SandboxRepo(box, f"{box.config.workdir}/{box.config.repo_dest}"), patch)
-        if result.is_error:
-            raise M1AgentError(f"the session's earlier changes no longer apply to {cs.repo}: {result.content}")
-
-
 def _fail(message: str, code: int = EXIT_CODES["usage"]) -> None:
     Console(file=sys.stderr, highlight=False).print(f"[red]{message}[/red]")
     raise typer.Exit(code)
@@ -219,10 +194,10 @@ def run_command(
     stop_on_approval: bool = typer.Option(False, "--stop-on-approval", help="End with exit 4 instead of denying."),
     apply: bool = typer.Option(False, "--apply", help="Apply the changes to the checkout when the run succeeds."),
     mode: str = typer.Option(None, "--mode", help="read-only, ask or auto (default: the config's, else ask)."),
-    base_url: str = typer.Option(None, "--base-url", help="A vLLM server's /v1 URL."),
-    raw: bool = typer.Option(False, "--raw", help="With --base-url: use raw /v1/completions."),
-    model: str = typer.Option(None, "--model", help="Model name on the server."),
-    region: str = typer.Option(None, "--region", help="Hosted API region: global or china."),
+    base_url: BaseUrl = None,
+    raw: Raw = False,
+    model: Model = None,
+    region: Region = None,
     max_turns: int = typer.Option(None, "--max-turns", help="Stop after this many model turns."),
     image: str = typer.Option(None, "--image", help="Sandbox image."),
     sessions: Path = typer.Option(None, "--sessions", help="Where transcripts are saved."),
@@ -247,13 +222,15 @@ def resume_command(
     as_json: bool = typer.Option(False, "--json", help="Print every event as a JSON line."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Approve the waiting calls and every later one."),
     apply: bool = typer.Option(False, "--apply", help="Apply the changes to the checkout when the run succeeds."),
-    base_url: str = typer.Option(None, "--base-url", help="A vLLM server's /v1 URL."),
-    raw: bool = typer.Option(False, "--raw", help="With --base-url: use raw /v1/completions."),
-    model: str = typer.Option(None, "--model", help="Model name on the server."),
+    base_url: BaseUrl = None,
+    raw: Raw = False,
+    model: Model = None,
     sessions: Path = typer.Option(None, "--sessions", help="Where transcripts are saved."),
     config_file: Path = typer.Option(None, "--config", help="A user config file instead of the default one."),
 ) -> None:
     """Carry on a saved session in a fresh sandbox holding its earlier changes."""
+    from m1agent.cli.workspace import saved_workspace
+
     flags = dict(base_url=base_url, raw=raw, model=model, sessions=sessions, config=config_file)
     probe = build_config(Path.cwd(), **flags)
     repo_text = saved_workspace(probe, session_id).get("repo")

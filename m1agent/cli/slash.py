@@ -11,9 +11,9 @@ from rich.table import Table
 from m1agent.cli.display import print_diff
 
 if TYPE_CHECKING:
-    from m1agent.cli.code_session import CodeSession
+    from m1agent.cli.terminal_session import TerminalSession
 
-Handler = Callable[["CodeSession", str], Awaitable[bool]]
+Handler = Callable[["TerminalSession", str], Awaitable[bool]]
 COMMANDS: dict[str, tuple[str, Handler]] = {}
 MODES = ("read-only", "ask", "auto")
 EFFORT = {"low": 4_096, "medium": 16_384, "high": 40_000, "max": 80_000}
@@ -31,7 +31,7 @@ def command_names() -> list[str]:
     return [f"/{name}" for name in COMMANDS]
 
 
-async def dispatch(session: CodeSession, line: str) -> bool:
+async def dispatch(session: TerminalSession, line: str) -> bool:
     """Run one slash command; ``False`` ends the session. Unknown commands say what exists."""
     name, _, argument = line[1:].partition(" ")
     entry = COMMANDS.get(name.strip().lower())
@@ -48,7 +48,7 @@ async def dispatch(session: CodeSession, line: str) -> bool:
 
 
 @command("help", "this list")
-async def _help(session: CodeSession, _: str) -> bool:
+async def _help(session: TerminalSession, _: str) -> bool:
     table = Table(show_header=False, box=None, padding=(0, 2))
     for name, (summary, _handler) in COMMANDS.items():
         table.add_row(f"[bold]/{name}[/bold]", summary)
@@ -59,7 +59,7 @@ async def _help(session: CodeSession, _: str) -> bool:
 
 
 @command("context", "what the model sees: tokens by kind of message, of the context window")
-async def _context(session: CodeSession, _: str) -> bool:
+async def _context(session: TerminalSession, _: str) -> bool:
     from m1agent.cli.ledger import history_ledger
 
     status = session.status
@@ -79,13 +79,13 @@ async def _context(session: CodeSession, _: str) -> bool:
 
 
 @command("cost", "tokens and cost so far")
-async def _cost(session: CodeSession, _: str) -> bool:
+async def _cost(session: TerminalSession, _: str) -> bool:
     session.console.print(session.status.cost_report())
     return True
 
 
 @command("thinking", "show the last thoughts, or set the effort: low, medium, high, max or a token count")
-async def _thinking(session: CodeSession, argument: str) -> bool:
+async def _thinking(session: TerminalSession, argument: str) -> bool:
     fold = session.printer.fold
     if not argument:
         last = fold.last if fold is not None else ""
@@ -95,57 +95,40 @@ async def _thinking(session: CodeSession, argument: str) -> bool:
     if tokens <= 0:
         session.console.print("[red]/thinking takes low, medium, high, max or a number of tokens[/red]")
         return True
-    from dataclasses import replace
-
-    from m1agent.thinking import ThinkingBudget, ThinkingGovernor
-
-    governor = session.agent.thinking
-    if isinstance(governor, ThinkingGovernor):
-        session.agent.thinking = replace(governor, budget=replace(governor.budget, per_turn=tokens))
-    else:
-        session.agent.thinking = ThinkingGovernor(ThinkingBudget.m1_80k(per_turn=tokens))
-    session.status.thinking_budget = tokens
-    if fold is not None:
-        fold.budget = tokens
+    session.set_thinking_budget(tokens)
     session.console.print(f"thinking budget: up to {tokens:,} tokens per answer")
     return True
 
 
 @command("compact", "compact the conversation now (old tool outputs to stubs, old thinking dropped)")
-async def _compact(session: CodeSession, _: str) -> bool:
+async def _compact(session: TerminalSession, _: str) -> bool:
     from m1agent.context.compaction import CompactionPolicy, Compactor
-    from m1agent.tokens import load_counter
 
     if session.session_id is None:
         session.console.print("[dim]nothing to compact yet[/dim]")
         return True
     history = session.agent.load_state(session.session_id).history
-    counter = load_counter()
+    counter = session.agent.backend.token_counter
     tokens = Compactor(CompactionPolicy(limit=1), counter).tokens(history)
     policy = CompactionPolicy(limit=max(tokens, 1), trigger=0.0, target=0.5, keep_recent=4, stale_turns=1,
                               min_stub_tokens=50)
-    result = await Compactor(policy, counter).compact(history)
+    result = await session.compact(Compactor(policy, counter))
     if result is None:
         session.console.print(f"[dim]nothing to compact: {tokens:,} tokens, all recent[/dim]")
         return True
-    log = session.agent.sessions.open(session.session_id)
-    try:
-        log.append(result.event())
-    finally:
-        log.close()
     session.console.print(f"compacted: {result.detail()}")
     return True
 
 
 @command("diff", "the changes in the working copy (the sandbox) since the start or the last /apply")
-async def _diff(session: CodeSession, _: str) -> bool:
+async def _diff(session: TerminalSession, _: str) -> bool:
     changes = await session.workspace.diff()
     print_diff(session.console, changes.patch, title="working copy vs your checkout")
     return True
 
 
 @command("apply", "write the changes into your checkout (a git commit when it is clean, else changed files)")
-async def _apply(session: CodeSession, argument: str) -> bool:
+async def _apply(session: TerminalSession, argument: str) -> bool:
     applied = await session.workspace.apply(argument or _commit_message(session))
     if applied is None:
         session.console.print("nothing to apply: the working copy has no changes (/diff)")
@@ -159,7 +142,7 @@ async def _apply(session: CodeSession, argument: str) -> bool:
     return True
 
 
-def _commit_message(session: CodeSession) -> str:
+def _commit_message(session: TerminalSession) -> str:
     """The first request of the conversation as the subject, the session in the body."""
     first = ""
     if session.session_id is not None:
@@ -172,7 +155,7 @@ def _commit_message(session: CodeSession) -> str:
 
 
 @command("undo", "take the last /apply back out of your checkout")
-async def _undo(session: CodeSession, _: str) -> bool:
+async def _undo(session: TerminalSession, _: str) -> bool:
     undone = await session.workspace.undo()
     what = f"commit {undone.applied.commit[:10]}" if undone.applied.commit else "the applied changes"
     how = "dropped" if undone.how == "reset" else "reverted"
@@ -181,7 +164,7 @@ async def _undo(session: CodeSession, _: str) -> bool:
 
 
 @command("mcp", "the MCP servers and their tools")
-async def _mcp(session: CodeSession, _: str) -> bool:
+async def _mcp(session: TerminalSession, _: str) -> bool:
     from m1agent.mcp.toolset import MCPToolset
 
     toolsets = [t for t in session.agent.tools if isinstance(t, MCPToolset)]
@@ -201,33 +184,30 @@ async def _mcp(session: CodeSession, _: str) -> bool:
 
 
 @command("model", "show the backend and model, or switch the model name: /model NAME")
-async def _model(session: CodeSession, argument: str) -> bool:
-    backend = session.agent.backend
+async def _model(session: TerminalSession, argument: str) -> bool:
     if argument:
-        backend.model = argument
-        session.status.model = argument
+        session.switch_model(argument)
+    backend = session.agent.backend
     session.console.print(f"backend {escape(backend.name)} · model {escape(backend.model)} · "
                           f"context window {backend.context_window:,}")
     return True
 
 
 @command("mode", "show or set the approval mode: read-only, ask or auto")
-async def _mode(session: CodeSession, argument: str) -> bool:
+async def _mode(session: TerminalSession, argument: str) -> bool:
     if argument:
         if argument not in MODES:
             session.console.print(f"[red]mode must be one of {', '.join(MODES)}[/red]")
             return True
-        if session.set_mode is None:
+        if not session.set_mode(argument):
             session.console.print("[red]this session cannot change its mode[/red]")
             return True
-        session.set_mode(argument)
-        session.status.mode = argument
     session.console.print(f"mode: {session.status.mode}")
     return True
 
 
 @command("resume", "list saved sessions, or continue one: /resume ID")
-async def _resume(session: CodeSession, argument: str) -> bool:
+async def _resume(session: TerminalSession, argument: str) -> bool:
     store = session.agent.sessions
     if not argument:
         ids = store.sessions()[-10:]
@@ -249,7 +229,7 @@ async def _resume(session: CodeSession, argument: str) -> bool:
 
 
 @command("clear", "start a new conversation (the old one stays saved)")
-async def _clear(session: CodeSession, _: str) -> bool:
+async def _clear(session: TerminalSession, _: str) -> bool:
     session.session_id = None
     session.status.reset()
     session.console.clear()
@@ -258,5 +238,5 @@ async def _clear(session: CodeSession, _: str) -> bool:
 
 
 @command("exit", "leave (the session is saved; /resume or m1agent resume continues it)")
-async def _exit(session: CodeSession, _: str) -> bool:
+async def _exit(session: TerminalSession, _: str) -> bool:
     return False

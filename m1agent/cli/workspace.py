@@ -8,12 +8,14 @@ last apply back out. All of it needs ``git`` on the host; the checkout's other w
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from m1agent.cli.config import CodingConfig
 from m1agent.errors import M1AgentError
 from m1agent.sandboxes.diff import RepoChanges
 
@@ -153,3 +155,34 @@ class Workspace:
         path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{len(self.history) + 1}.patch"
         path.write_text(patch, encoding="utf-8")
         return path
+
+
+# --- a session's working copy, kept beside its transcript ---------------------------------------
+
+WORKSPACE_FILE = "workspace.json"
+
+
+def save_workspace(config: CodingConfig, session_id: str, repo: Path, patch: str) -> None:
+    """Keep the repository path and the sandbox's changes beside the transcript, for ``resume``."""
+    folder = config.sessions_path / session_id
+    if session_id and folder.is_dir():
+        (folder / WORKSPACE_FILE).write_text(json.dumps({"repo": str(repo), "patch": patch}), encoding="utf-8")
+
+
+def saved_workspace(config: CodingConfig, session_id: str) -> dict[str, str]:
+    """What ``save_workspace`` kept (empty when nothing was)."""
+    path = config.sessions_path / session_id / WORKSPACE_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+async def restore_workspace(cs: Any, config: CodingConfig, session_id: str) -> None:
+    """Put a resumed session's earlier changes back into the fresh sandbox copy."""
+    from m1agent.tools.coding import SandboxRepo
+    from m1agent.tools.coding.edit_tools import apply_patch
+
+    patch = saved_workspace(config, session_id).get("patch", "")
+    if patch:
+        box = cs.sandbox
+        result = await apply_patch(SandboxRepo(box, f"{box.config.workdir}/{box.config.repo_dest}"), patch)
+        if result.is_error:
+            raise M1AgentError(f"the session's earlier changes no longer apply to {cs.repo}: {result.content}")

@@ -7,6 +7,7 @@ streamed, ending with its ``ModelResponse``. Wrap any backend in ``RecordingBack
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -127,6 +128,13 @@ class RecordingBackend:
         self.cassette = Cassette(inner.name, inner.model, inner.context_window)
         self._previous_length = 0
         self.path.write_bytes(b"")
+
+    def with_model(self, model: str) -> RecordingBackend:
+        """Recording on into the same file, with the inner backend asked for ``model``."""
+        other = copy.copy(self)
+        other.inner = self.inner.with_model(model)
+        other.model = model
+        return other
 
     @property
     def token_counter(self) -> Counter:

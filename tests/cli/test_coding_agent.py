@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from m1agent.backends import Completions
-from m1agent.cli.coding import coding_session
+from m1agent.cli.coding import coding_environment
 from m1agent.cli.config import CodingConfig, Rules
 from m1agent.events import ToolCallFinished
 from m1agent.testing import VLLMServer
@@ -34,7 +34,7 @@ async def test_mcp_tools_follow_the_mode_and_rules(tmp_path: Path) -> None:
         "<think>\nDone.\n</think>\nRead-only here.",
     ]
     with VLLMServer(script=script) as server:
-        async with coding_session(config, repo, backend=Completions(server.base_url)) as cs:
+        async with coding_environment(config, repo, backend=Completions(server.base_url)) as cs:
             finished = [e async for e in cs.agent.stream("Look around.") if isinstance(e, ToolCallFinished)]
             assert (await cs.workspace.diff()).empty
     status = {e.name: e.status for e in finished}

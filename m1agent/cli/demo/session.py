@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from m1agent.backends.base import Backend
-from m1agent.cli.coding import coding_session
+from m1agent.cli.coding import coding_environment
 from m1agent.cli.config import CodingConfig, SandboxSettings
 from m1agent.cli.display import EventPrinter, print_diff
 from m1agent.events import ApprovalRequested, RunFinished
@@ -43,7 +43,7 @@ async def run_session(
 
     finished: RunFinished | None = None
     session_id = ""
-    async with coding_session(config, repo, backend=backend, approver=approve) as cs:
+    async with coding_environment(config, repo, backend=backend, approver=approve) as cs:
         async for event in cs.agent.stream(task):
             printer(event)
             if isinstance(event, RunFinished):

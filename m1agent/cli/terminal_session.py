@@ -28,7 +28,7 @@ APPROVAL_ANSWERS = {"y": "yes", "n": "no", "a": "always"}
 
 
 @dataclass
-class CodeSession:
+class TerminalSession:
     """One person's session: the agent, its conversation, the display and the running status."""
 
     agent: Agent[Any]
@@ -37,7 +37,7 @@ class CodeSession:
     workspace: Any  # m1agent.cli.workspace.Workspace: diff(), apply(message), undo()
     history_file: Path | None = None
     repo: Path = Path(".")
-    set_mode: Callable[[str], None] | None = None
+    policies_for: Callable[[str], list[Any]] | None = None  # an approval mode -> the policies it means
     after_run: Callable[[], Awaitable[None]] | None = None  # e.g. keep the working copy's changes with the session
     restore_changes: Callable[[str], Awaitable[str]] | None = None  # a resumed session's changes -> a note
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. MCP toolsets, config: for slash commands
@@ -52,11 +52,9 @@ class CodeSession:
 
     def __post_init__(self) -> None:
         from m1agent.cli.slash import command_names
-        from m1agent.tokens import load_counter
 
-        # The exact counter the run itself uses when there is one, so that the live count matches the budget's.
-        counter = (getattr(self.agent.thinking, "counter", None) or getattr(self.agent.backend, "token_counter", None)
-                   or load_counter())
+        # The counter the run itself counts thinking with, so that the live count matches the budget's.
+        counter = getattr(self.agent.thinking, "counter", None) or self.agent.backend.token_counter
         count = self.count = counter.count
         self.status.count = self.status.count or count
         fold = ThinkingFold(self.console, budget=self.status.thinking_budget, count=count)
@@ -148,6 +146,43 @@ class CodeSession:
             self.always.add(request.name)
             self.console.print(f"[dim]{escape(request.name)} is approved for the rest of this session[/dim]")
         return answer in ("y", "a")
+
+    # --- what slash commands may change ------------------------------------------------------
+
+    def set_thinking_budget(self, tokens: int) -> None:
+        """Thinking up to ``tokens`` per answer from the next run on: a new governor, a new agent."""
+        from dataclasses import replace
+
+        from m1agent.thinking import ThinkingBudget, ThinkingGovernor
+
+        governor = self.agent.thinking
+        if isinstance(governor, ThinkingGovernor):
+            governor = replace(governor, budget=replace(governor.budget, per_turn=tokens))
+        else:
+            governor = ThinkingGovernor(ThinkingBudget.m1_80k(per_turn=tokens))
+        self.agent = self.agent.replace(thinking=governor)
+        self.status.thinking_budget = tokens
+        if self.printer.fold is not None:
+            self.printer.fold.budget = tokens
+
+    def set_mode(self, mode: str) -> bool:
+        """The approval mode's policies from the next run on; ``False`` when this session has none."""
+        if self.policies_for is None:
+            return False
+        self.agent = self.agent.replace(policies=self.policies_for(mode))
+        self.status.mode = mode
+        return True
+
+    def switch_model(self, model: str) -> None:
+        """The same server asked for ``model`` from the next run on."""
+        self.agent = self.agent.replace(backend=self.agent.backend.with_model(model))
+        self.status.model = model
+
+    async def compact(self, compactor: Any) -> Any:
+        """Compact the conversation now, recorded in its transcript as any compaction is."""
+        if self.session_id is None:
+            return None
+        return await self.agent.compact(self.session_id, compactor)
 
     # --- helpers for slash commands ---------------------------------------------------------
 
