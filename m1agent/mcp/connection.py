@@ -15,17 +15,26 @@ import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import IO, Any, TypeVar
 
 import anyio
-from mcp import Client, MCPError
+from mcp import Client
 from mcp import types as mcp_types
 from mcp.client.session import IncomingMessage
 from mcp.shared.exceptions import MCPError as _MCPError
 
-from m1agent.errors import M1AgentError, ToolTimeout
+from m1agent.errors import ToolTimeout
 from m1agent.mcp.config import MCPServerConfig
+from m1agent.mcp.connection_state import (
+    ConnectionInfo,
+    MCPConnectError,
+    NullLog,
+    ServerState,
+    ServerUnavailable,
+    describe_exception,
+    plain_exception,
+    supports_listen,
+)
 from m1agent.mcp.transport import open_transport
 
 logger = logging.getLogger("m1agent.mcp")
@@ -37,44 +46,11 @@ _CLOSE_GRACE = 6.0  # the SDK's stdio shutdown waits 2 s, then kills the process
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 30.0
 
 
-class ServerState(StrEnum):
-    """Where a connection stands."""
-
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    HEALTHY = "healthy"
-    UNHEALTHY = "unhealthy"
-    CLOSED = "closed"
-
-
-class MCPConnectError(M1AgentError):
-    """The server could not be started or did not complete the handshake in time."""
-
-    hint = "check the server's command/url in the mcpServers config, and its stderr below"
-
-
-class ServerUnavailable(M1AgentError):
-    """The server is not connected (it crashed, or is reconnecting)."""
-
-    hint = "the server will be reconnected; try again shortly or check its logs"
-
-
 @dataclass(slots=True, eq=False)
 class _Request:
     op: Callable[[Client], Awaitable[Any]]
     future: asyncio.Future[Any]
     scope: anyio.CancelScope | None = None
-
-
-@dataclass(slots=True)
-class ConnectionInfo:
-    """What the handshake told us about the server."""
-
-    protocol_version: str = ""
-    server_name: str = ""
-    server_version: str = ""
-    capabilities: mcp_types.ServerCapabilities | None = None
-    instructions: str | None = None
 
 
 @dataclass(slots=True)
@@ -163,7 +139,7 @@ class MCPConnection:
             await self._stop_owner()
             if isinstance(exc, ConnectionError) and ready.done() and ready.exception() is not None:
                 exc = ready.exception() or exc  # the SDK's own reason is more precise
-            self._fail(_describe_exception(exc))
+            self._fail(describe_exception(exc))
             raise MCPConnectError(self._describe_failure()) from None
         finally:
             ended_waiter.cancel()
@@ -216,7 +192,7 @@ class MCPConnection:
         stream_ended = self._stream_ended or asyncio.Event()
         transport = open_transport(
             self.config,
-            errlog=self._errlog or _NullLog(),  # type: ignore[arg-type]
+            errlog=self._errlog or NullLog(),  # type: ignore[arg-type]
             on_end=stream_ended.set,
             on_garbage=self._garbage,
             on_http_error=self._http_error,
@@ -231,13 +207,13 @@ class MCPConnection:
                 await self._serve(client, stream_ended)
         except BaseException as exc:  # the owner must never leak an exception group into the loop
             if not ready.done():
-                plain = _plain(exc)
+                plain = plain_exception(exc)
                 if isinstance(plain, asyncio.CancelledError):
                     ready.cancel()
                 else:
                     ready.set_exception(plain)
             elif not self._closing and not isinstance(exc, asyncio.CancelledError):
-                self._fail(_describe_exception(exc))
+                self._fail(describe_exception(exc))
             if isinstance(exc, asyncio.CancelledError) and not ready.done():
                 raise
         finally:
@@ -260,7 +236,7 @@ class MCPConnection:
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_end)
-            if _supports_listen(client):
+            if supports_listen(client):
                 tg.start_soon(self._listen, client)
             while True:
                 request = await self._queue.get()
@@ -287,7 +263,7 @@ class MCPConnection:
                     request.future.set_exception(exc)
             except Exception as exc:
                 if not request.future.done():
-                    request.future.set_exception(_plain(exc))
+                    request.future.set_exception(plain_exception(exc))
             else:
                 if not request.future.done():
                     request.future.set_result(result)
@@ -391,38 +367,4 @@ class MCPConnection:
             ) from None
 
 
-class _NullLog:
-    """Where a non-stdio transport would write stderr (it has none)."""
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-
-def _supports_listen(client: Client) -> bool:
-    version = client.protocol_version
-    tools = client.server_capabilities.tools
-    return version >= "2026-07-28" and tools is not None and bool(tools.list_changed)
-
-
-def _plain(exc: BaseException) -> BaseException:
-    """The one meaningful exception inside nested exception groups."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            if not isinstance(inner, asyncio.CancelledError):
-                return _plain(inner)
-    return exc
-
-
-def _describe_exception(exc: BaseException) -> str:
-    exc = _plain(exc)
-    if isinstance(exc, FileNotFoundError):
-        return f"command not found: {exc.filename or exc}"
-    if isinstance(exc, MCPError):
-        return f"MCP error {exc.code}: {exc.message}"
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+__all__ = ["ConnectionInfo", "MCPConnectError", "MCPConnection", "ServerState", "ServerUnavailable"]
