@@ -214,3 +214,51 @@ class AssemblerRun:
     @property
     def partial_text(self) -> str:
         return self.assembler.raw_text if self.assembler else ""
+
+
+def read_chat_delta(
+    delta: dict[str, Any], assembler: TurnAssembler, calls: ServerCalls, *,
+    seen: dict[str, list[str]] | None = None, held: list[str] | None = None,
+) -> list[StreamDelta]:
+    """The one reader of a chat-API delta (or a whole message): thinking from ``reasoning_content`` or
+    ``reasoning``, ``content`` through the M1 parser, ``tool_calls`` to the server-call checks.
+
+    ``seen`` collects the text of each field as it came (for a final chunk that repeats the message);
+    ``held`` takes the content that arrives once calls began, when the server is known to divert pieces
+    of a call's arguments into ``content``.
+    """
+    out: list[StreamDelta] = []
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    if reasoning:
+        if seen is not None:
+            seen.setdefault("reasoning_content", []).append(reasoning)
+        out += assembler.reasoning(reasoning)
+    content = delta.get("content")
+    if content:
+        if seen is not None:
+            seen.setdefault("content", []).append(content)
+        if held is not None and calls:
+            held.append(content)
+        else:
+            out += assembler.content(content)
+    for position, call in enumerate(delta.get("tool_calls") or ()):
+        function = call.get("function") or {}
+        index = call.get("index")
+        out += calls.delta(index if isinstance(index, int) else position, name=function.get("name"),
+                           server_id=call.get("id"), arguments=function.get("arguments"))
+    return out
+
+
+def finish_turn(
+    assembler: TurnAssembler, calls: ServerCalls, finish: str | None, extra: tuple[ParseProblem, ...] = ()
+) -> tuple[list[StreamDelta], Turn, str]:
+    """The end of a chat answer: the last deltas, the ``Turn`` (the parser's calls and the server's good
+    ones; every problem, ``extra`` last) and the raw text of the server's call block."""
+    deltas, parsed = assembler.finish(thinking_complete=finish != "length")
+    if finish == "length":
+        calls.advice = ": the output was cut off at max_tokens; raise it"
+    call_deltas, good, problems, block = calls.finish(max(assembler.last_index + 1, len(parsed.tool_calls)))
+    deltas += call_deltas + [ProblemFound(p) for p in extra]
+    turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good),
+                parsed.problems + tuple(problems) + extra)
+    return deltas, turn, block

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler
+from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler, finish_turn, read_chat_delta
 from m1agent.backends._common import Counter, HTTPBackend, extra_body, secret_from
 from m1agent.backends._http import (
     RetryPolicy,
@@ -46,7 +46,7 @@ from m1agent.errors import (
     StreamInterrupted,
 )
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
-from m1agent.protocol.types import StreamDelta, Turn
+from m1agent.protocol.types import StreamDelta
 
 GLOBAL_HOST = "https://api.minimax.io"
 CHINA_HOST = "https://api.minimaxi.com"
@@ -65,33 +65,19 @@ class _State:
     def __init__(self, turn_index: int) -> None:
         self.assembler = TurnAssembler(turn_index)
         self.calls = ServerCalls(turn_index, "the MiniMax API's tool_calls")
-        self.reasoning: list[str] = []
-        self.content: list[str] = []
+        self.seen: dict[str, list[str]] = {}  # each field's text as the deltas brought it
         self.finish: str | None = None
         self.usage: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
 
     def delta(self, delta: dict[str, Any]) -> list[StreamDelta]:
-        out: list[StreamDelta] = []
-        if delta.get("reasoning_content"):
-            self.reasoning.append(delta["reasoning_content"])
-            out += self.assembler.reasoning(delta["reasoning_content"])
-        if delta.get("content"):
-            self.content.append(delta["content"])
-            out += self.assembler.content(delta["content"])
-        for position, call in enumerate(delta.get("tool_calls") or ()):
-            function = call.get("function") or {}
-            index = call.get("index")
-            out += self.calls.delta(index if isinstance(index, int) else position, name=function.get("name"),
-                                    server_id=call.get("id"), arguments=function.get("arguments"))
-        return out
+        return read_chat_delta(delta, self.assembler, self.calls, seen=self.seen)
 
     def whole(self, message: dict[str, Any]) -> list[StreamDelta]:
         """The final message: take only the part of each field the deltas did not already bring."""
         out: list[StreamDelta] = []
-        for key, seen, feed in (("reasoning_content", self.reasoning, self.assembler.reasoning),
-                                ("content", self.content, self.assembler.content)):
-            full, so_far = message.get(key) or "", "".join(seen)
+        for key, feed in (("reasoning_content", self.assembler.reasoning), ("content", self.assembler.content)):
+            full, so_far = message.get(key) or "", "".join(self.seen.get(key, ()))
             if full.startswith(so_far) and len(full) > len(so_far):
                 out += feed(full[len(so_far) :])
         calls = message.get("tool_calls") or []
@@ -261,12 +247,8 @@ class MiniMax(HTTPBackend):
     def _finish(self, state: _State, attempts: int) -> list[ModelEvent]:
         finish = state.finish or "stop"
         out: list[ModelEvent] = []
-        deltas, parsed = state.assembler.finish(thinking_complete=finish != "length")
+        deltas, turn, block = finish_turn(state.assembler, state.calls, finish)
         out += deltas
-        offset = max(state.assembler.last_index + 1, len(parsed.tool_calls))
-        call_deltas, good, problems, block = state.calls.finish(offset)
-        out += call_deltas
-        turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good), parsed.problems + tuple(problems))
         usage = state.usage
         details = usage.get("completion_tokens_details") or {}
         thinking = details.get("reasoning_tokens")

@@ -24,7 +24,7 @@ from typing import Any
 
 import openai
 
-from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler
+from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler, finish_turn, read_chat_delta
 from m1agent.backends._common import DEFAULT_MAX_TOKENS, Counter, extra_body
 from m1agent.backends._http import RetryPolicy, Timeouts
 from m1agent.backends._openai import OpenAIProtocolBackend, ended_early, usage_numbers
@@ -32,7 +32,7 @@ from m1agent.backends.base import ModelEvent, ModelRequest, ModelResponse
 from m1agent.backends.profile import VLLM_CHAT, finish_reason
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
 from m1agent.protocol.render import render
-from m1agent.protocol.types import ParseProblem, ProblemFound, StreamDelta, Turn
+from m1agent.protocol.types import ParseProblem
 
 ADVICE = (
     ". vLLM's streaming minimax tool parser is known to corrupt arguments: serve M1 through the "
@@ -128,7 +128,9 @@ class VLLM(OpenAIProtocolBackend):
                 if chunk.get("usage"):
                     prompt_tokens, completion_tokens = usage_numbers(chunk["usage"])
                 for choice in chunk.get("choices") or ():
-                    for event in self._choice(choice, assembler, calls, after_calls):
+                    # a whole (non-streamed) answer comes as "message"; content after a call began is held
+                    delta = choice.get("delta") or choice.get("message") or {}
+                    for event in read_chat_delta(delta, assembler, calls, held=after_calls):
                         yield event
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
@@ -138,32 +140,6 @@ class VLLM(OpenAIProtocolBackend):
                                   completion_tokens):
             yield final
 
-    def _choice(self, choice: dict[str, Any], assembler: TurnAssembler, calls: ServerCalls,
-                after_calls: list[str]) -> list[StreamDelta]:
-        """The deltas of one streamed choice (or of a whole non-streamed message)."""
-        delta = choice.get("delta") or choice.get("message") or {}
-        out: list[StreamDelta] = []
-        # vLLM has no M1 reasoning parser, but a server with some other one would split the thinking off.
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if reasoning:
-            out += assembler.reasoning(reasoning)
-        content = delta.get("content")
-        if content:
-            if calls:
-                after_calls.append(content)
-            else:
-                out += assembler.content(content)
-        for position, call in enumerate(delta.get("tool_calls") or ()):
-            function = call.get("function") or {}
-            index = call.get("index")
-            out += calls.delta(
-                index if isinstance(index, int) else position,
-                name=function.get("name"),
-                server_id=call.get("id"),
-                arguments=function.get("arguments"),
-            )
-        return out
-
     def _finish(self, model: str, run: AssemblerRun, assembler: TurnAssembler, calls: ServerCalls,
                 after_calls: list[str], finish: str, prompt_tokens: int, completion_tokens: int) -> list[ModelEvent]:
         out: list[ModelEvent] = []
@@ -171,18 +147,11 @@ class VLLM(OpenAIProtocolBackend):
         if held and not calls.any_invalid():
             out += assembler.content(held)
             held = ""
-        deltas, parsed = assembler.finish(thinking_complete=finish != "length")
+        extra = () if not held else (ParseProblem(
+            WITHHELD, "text the server sent after a corrupted tool call was withheld from the answer: it is most "
+            "likely a piece of the call's arguments", held),)
+        deltas, turn, block = finish_turn(assembler, calls, finish, extra)
         out += deltas
-        if finish == "length":
-            calls.advice = ": the output was cut off at max_tokens; raise it"
-        call_deltas, good, problems, block = calls.finish(max(assembler.last_index + 1, len(parsed.tool_calls)))
-        out += call_deltas
-        if held:
-            withheld = ParseProblem(WITHHELD, "text the server sent after a corrupted tool call was withheld "
-                                    "from the answer: it is most likely a piece of the call's arguments", held)
-            problems.append(withheld)
-            out.append(ProblemFound(withheld))
-        turn = Turn(parsed.thinking, parsed.text, parsed.tool_calls + tuple(good), parsed.problems + tuple(problems))
         raw = assembler.raw_text + block + held
         usage = self.usage_for(turn, prompt_tokens, completion_tokens, run.attempts)
         reason = finish_reason(finish, turn)
