@@ -1,8 +1,10 @@
 """The ``m1agent`` command line."""
 
-from m1agent.cli.app import app
-
 
 def main() -> None:
     """Entry point of the ``m1agent`` console script."""
+    # Imported here, not above: importing any module of this package (a command, the config) must not
+    # load every command with it.
+    from m1agent.cli.app import app
+
     app()

@@ -1,4 +1,4 @@
-"""The coding agent, assembled once for ``m1agent code``, ``run`` and ``demo``.
+"""The coding agent, assembled once for ``m1agent code``, ``run``, ``resume`` and ``demo``.
 
 ``build_coding_agent`` puts together, from a ``CodingConfig``: the backend, the coding tools over the
 sandbox's copy of the repository, ``pack_repo``, the MCP servers, the coding policy (mode and rules,
@@ -10,20 +10,21 @@ keeps it for the whole session, so the working copy outlives each run.
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from m1agent.agent import Agent
 from m1agent.backends.base import Backend
-from m1agent.cli.config import CodingConfig, ConfigError
+from m1agent.cli.backend_options import make_backend
+from m1agent.cli.config import MODES, CodingConfig, ConfigError, load_config
 from m1agent.cli.workspace import Workspace
 from m1agent.gate import Approver
 from m1agent.limits import Limits
 from m1agent.policies.coding import coding_policy
 from m1agent.policies.rules.access import normalize_path, path_matches
+from m1agent.policy import Policy
 from m1agent.pricing import PriceTable
 from m1agent.sandbox import Sandbox
 from m1agent.sandboxes.config import SandboxConfig
@@ -70,29 +71,26 @@ def instructions_for(config: CodingConfig, repo: Path) -> str:
     return "\n\n".join(parts)
 
 
-def make_backend(config: CodingConfig, environ: dict[str, str] | None = None) -> Backend:
-    """The backend the config names. Keys come from the variable ``backend.api_key_env`` names."""
-    from m1agent.backends import CHINA_HOST, GLOBAL_HOST, VLLM, Completions, MiniMax
-
-    env = dict(os.environ) if environ is None else environ
-    settings = config.backend
-    kind = settings.resolved_kind
-    key = env.get(settings.key_variable) if settings.key_variable else None
-    model = settings.model or None
-    if kind == "vllm":
-        return VLLM(settings.url, model=model, api_key=key, context_window=settings.context_window)
-    if kind == "completions":
-        return Completions(settings.url, model=model, api_key=key, context_window=settings.context_window)
-    if kind == "minimax":
-        if not key:
-            raise ConfigError(
-                f"no M1 backend configured: set {settings.key_variable} for the hosted API, "
-                "or give a vLLM server with --base-url (or backend.url in m1agent.toml)",
-                hint="run `m1agent doctor` to check the setup",
-            )
-        host = CHINA_HOST if settings.region == "china" else GLOBAL_HOST
-        return MiniMax(key, host=host, model=model or "MiniMax-M1")
-    raise ConfigError(f"backend kind {kind!r} cannot be built from the config; pass a backend object")
+def build_config(
+    repo: Path,
+    *,
+    backend: Mapping[str, Any] | None = None,
+    mode: str | None = None,
+    sessions: Path | None = None,
+    max_turns: int | None = None,
+    image: str | None = None,
+    user_file: Path | None = None,
+) -> CodingConfig:
+    """The config a coding command runs with: the files and the environment, then its flags (``backend``
+    is ``backend_overrides(...)``); a flag left ``None`` changes nothing."""
+    overrides = {
+        "mode": mode,
+        "sessions_dir": str(sessions) if sessions else None,
+        "backend": dict(backend or {}),
+        "budgets": {"max_turns": max_turns},
+        "sandbox": {"image": image},
+    }  # fmt: skip
+    return load_config(repo, overrides=overrides, user_file=user_file)
 
 
 def sandbox_config(config: CodingConfig) -> SandboxConfig:
@@ -135,11 +133,6 @@ def build_coding_agent(
     """
     checkout = Path(repo).resolve()
     rules = config.rules
-    policy = coding_policy(
-        config.mode,  # type: ignore[arg-type,unused-ignore]  # checked against MODES when built
-        allow_commands=rules.allow_commands, deny_commands=rules.deny_commands,
-        allow_paths=rules.allow_paths, deny_paths=rules.deny_paths, read_tools=[*READ_TOOLS, *rules.read_tools],
-    )
     deny = [*_pack_denied_paths(), *rules.deny_paths]
     toolset = CodingToolset(sandbox, repo_root, workdir)
     toolset.repo.write_guard = lambda path: _refusal(path, deny, rules.allow_paths)
@@ -147,18 +140,30 @@ def build_coding_agent(
     if mcp is not None:
         tools.append(mcp)
     budget = ThinkingBudget(per_turn=config.budgets.thinking_per_turn, per_run=config.budgets.thinking_per_run)
-    resolved = backend if backend is not None else make_backend(config)
+    resolved = backend if backend is not None else make_backend(config.backend)
     return Agent(
         resolved,
         instructions_for(config, checkout),
         tools=tools,
-        policies=[policy],
+        policies=coding_policies(config, config.mode),
         limits=limits_for(config),
         approver=approver,
         sessions=config.sessions_path,
         pricing=PriceTable.hosted_m1() if resolved.name == "minimax" else None,
         thinking=ThinkingGovernor(budget),
     )
+
+
+def coding_policies(config: CodingConfig, mode: str) -> list[Policy]:
+    """The policies of an approval mode under the config's rules: at the start, and after ``/mode``."""
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    rules = config.rules
+    return [coding_policy(
+        mode,  # type: ignore[arg-type,unused-ignore]  # one of MODES, checked above
+        allow_commands=rules.allow_commands, deny_commands=rules.deny_commands,
+        allow_paths=rules.allow_paths, deny_paths=rules.deny_paths, read_tools=[*READ_TOOLS, *rules.read_tools],
+    )]
 
 
 def _pack_denied_paths() -> list[str]:
@@ -182,8 +187,9 @@ def _refusal(path: str, deny: Sequence[str], allow: Sequence[str]) -> str | None
 
 @dataclass
 class CodingEnvironment:
-    """A running coding session: the agent, its sandbox, the workspace (``/diff`` ``/apply`` ``/undo``)
-    and the MCP servers, kept open until the ``coding_environment`` block ends."""
+    """The coding agent and what it works in: its sandbox, the workspace (``/diff`` ``/apply`` ``/undo``)
+    and the MCP servers, kept open until the ``coding_environment`` block ends. It outlives every run
+    and every conversation in it (a ``TerminalSession`` holds one)."""
 
     agent: Agent[None]
     sandbox: Any  # a started DockerSandbox with the repository copied in
@@ -210,7 +216,7 @@ async def coding_environment(
     checkout = Path(repo).resolve()
     if not checkout.is_dir():
         raise ConfigError(f"{repo} is not a folder", hint="pass the repository's root folder")
-    resolved = backend if backend is not None else make_backend(config)
+    resolved = backend if backend is not None else make_backend(config.backend)
     async with contextlib.AsyncExitStack() as stack:
         box = DockerSandbox(sandbox_config(config), client=client)
         await stack.enter_async_context(box)

@@ -7,13 +7,12 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from m1agent.cli.backend_options import BaseUrl, Model
+from m1agent.cli.backend_options import BaseUrl, Model, backend_overrides
 from m1agent.cli.config import CodingConfig, ConfigError, load_config
 
 # This module's commands; app.py registers them on the application.
@@ -153,7 +152,7 @@ def doctor_command(
 ) -> None:
     """Check the backend and model, the tokenizer, Docker and the sandbox image, git and the MCP servers."""
     console = Console(highlight=False)
-    overrides: dict[str, Any] = {"backend": {"url": base_url, "model": model, "kind": "vllm" if base_url else None}}
+    overrides = {"backend": backend_overrides(base_url=base_url, model=model)}
     try:
         config = load_config(path.resolve(), overrides=overrides, user_file=config_file)
     except ConfigError as exc:

@@ -14,14 +14,14 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import typer
 from pydantic import TypeAdapter
 from rich.console import Console
 
-from m1agent.cli.backend_options import BaseUrl, Model, Raw, Region
-from m1agent.cli.config import CodingConfig, ConfigError, load_config
+from m1agent.cli.backend_options import BaseUrl, Model, Raw, Region, backend_overrides
+from m1agent.cli.config import CodingConfig, ConfigError
 from m1agent.errors import M1AgentError
 from m1agent.events import ApprovalRequested, RunEvent, RunFinished, event_to_json
 
@@ -93,21 +93,6 @@ class HeadlessApprover:
         return False
 
 
-def build_config(path: Path, **flags: Any) -> CodingConfig:
-    """The config for ``path`` with the command-line flags on top (unset flags change nothing)."""
-    overrides = {
-        "mode": flags.get("mode"),
-        "sessions_dir": str(flags["sessions"]) if flags.get("sessions") else None,
-        "backend": {
-            "url": flags.get("base_url"), "raw": True if flags.get("raw") else None, "model": flags.get("model"),
-            "region": flags.get("region"), "kind": "vllm" if flags.get("base_url") else None,
-        },
-        "budgets": {"max_turns": flags.get("max_turns")},
-        "sandbox": {"image": flags.get("image")},
-    }  # fmt: skip
-    return load_config(path, overrides=overrides, user_file=flags.get("config"))
-
-
 async def run_headless(
     config: CodingConfig,
     repo: Path,
@@ -133,7 +118,7 @@ async def run_headless(
     session = ""
     async with coding_environment(config, repo, approver=None if stop_on_approval else approver) as cs:
         if session_id is not None:
-            await restore_workspace(cs, config, session_id)
+            await restore_workspace(cs.workspace, config.sessions_path, session_id)
         events = cs.agent.stream(task, session_id=session_id) if task is not None else cs.agent.stream(
             None, session_id=session_id, approvals=_approvals(approver, cs, session_id)
         )
@@ -144,7 +129,7 @@ async def run_headless(
             session = getattr(event, "session_id", "") or session
         session = session or session_id or ""
         changes = await cs.workspace.diff()
-        save_workspace(config, session, repo, changes.patch)
+        save_workspace(config.sessions_path, session, repo, changes.patch)
         stop = finished.stop_reason if finished else "error"
         code = exit_code(stop, answered=bool(finished and finished.output.strip()), changed=not changes.empty)
         applied = ""
@@ -180,7 +165,7 @@ def _emit(event: RunEvent, as_json: bool, stream: Any, printer: Any) -> None:
         printer(event)
 
 
-def _fail(message: str, code: int = EXIT_CODES["usage"]) -> None:
+def _fail(message: str, code: int = EXIT_CODES["usage"]) -> NoReturn:
     Console(file=sys.stderr, highlight=False).print(f"[red]{message}[/red]")
     raise typer.Exit(code)
 
@@ -209,8 +194,10 @@ def run_command(
         _fail(f"{repo} is not a directory: pass the repository's root folder")
     code = _headless(
         repo, task=task, session_id=None, as_json=as_json, yes=yes, stop_on_approval=stop_on_approval,
-        apply=apply, flags=dict(mode=mode, base_url=base_url, raw=raw, model=model, region=region,
-                                max_turns=max_turns, image=image, sessions=sessions, config=config_file),
+        apply=apply, flags=dict(
+            backend=backend_overrides(base_url=base_url, raw=raw, model=model, region=region), mode=mode,
+            max_turns=max_turns, image=image, sessions=sessions, user_file=config_file,
+        ),
     )  # fmt: skip
     raise typer.Exit(code)
 
@@ -229,11 +216,16 @@ def resume_command(
     config_file: Path = typer.Option(None, "--config", help="A user config file instead of the default one."),
 ) -> None:
     """Carry on a saved session in a fresh sandbox holding its earlier changes."""
+    from m1agent.cli.coding import build_config
     from m1agent.cli.workspace import saved_workspace
 
-    flags = dict(base_url=base_url, raw=raw, model=model, sessions=sessions, config=config_file)
-    probe = build_config(Path.cwd(), **flags)
-    repo_text = saved_workspace(probe, session_id).get("repo")
+    flags: dict[str, Any] = dict(backend=backend_overrides(base_url=base_url, raw=raw, model=model),
+                                 sessions=sessions, user_file=config_file)
+    try:  # the current folder's config says where sessions are; the session's own repository is read later
+        probe = build_config(Path.cwd(), **flags)
+    except ConfigError as exc:
+        _fail(str(exc))
+    repo_text = saved_workspace(probe.sessions_path, session_id).get("repo")
     if not repo_text:
         _fail(f"no saved session {session_id!r} under {probe.sessions_path}: see `m1agent sessions`")
     code = _headless(Path(str(repo_text)), task=task, session_id=session_id, as_json=as_json, yes=yes,
@@ -245,6 +237,8 @@ def _headless(
     repo: Path, *, task: str | None, session_id: str | None, as_json: bool, yes: bool, stop_on_approval: bool,
     apply: bool, flags: dict[str, Any],
 ) -> int:
+    from m1agent.cli.coding import build_config
+
     console = Console(file=sys.stderr if as_json else sys.stdout, highlight=False)
     try:
         config = build_config(repo, **flags)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from m1agent.cli.config import ConfigError, load_config
+from m1agent.cli.workspace import saved_workspace
 from m1agent.events import (
     ApprovalRequested,
     ApprovalResolved,
@@ -50,8 +51,7 @@ def summarize(store: SessionStore, session_id: str) -> SessionSummary:
     events = store.load(session_id)
     prompt = next((e.prompt for e in events if isinstance(e, RunStarted) and e.prompt), "") or ""
     stop = next((e.stop_reason for e in reversed(events) if isinstance(e, RunFinished)), "running")
-    workspace = folder / "workspace.json"
-    repo = json.loads(workspace.read_text()).get("repo", "") if workspace.is_file() else ""
+    repo = saved_workspace(store.root, session_id).get("repo", "")
     updated = datetime.fromtimestamp((folder / TRANSCRIPT).stat().st_mtime)
     return SessionSummary(session_id, updated, prompt, stop, repo)
 

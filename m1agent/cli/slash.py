@@ -1,21 +1,72 @@
-"""Slash commands of ``m1agent code``: each is a short async function of the session and its argument."""
+"""Slash commands of ``m1agent code``: each is a short async function of the session and its argument.
+
+A command sees the session only through ``SessionControls``: what it may read, and the methods that
+change the session. The session module imports this one to dispatch, never the other way round.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rich.markup import escape
 from rich.table import Table
 
+from m1agent.cli.config import MODES
 from m1agent.cli.display import print_diff
+from m1agent.messages import UserMessage
 
 if TYPE_CHECKING:
-    from m1agent.cli.terminal_session import TerminalSession
+    from rich.console import Console
 
-Handler = Callable[["TerminalSession", str], Awaitable[bool]]
+    from m1agent.backends.base import Backend
+    from m1agent.cli.status import SessionStatus
+    from m1agent.cli.workspace import Workspace
+    from m1agent.context.compaction import CompactionResult
+    from m1agent.mcp.toolset import MCPToolset
+    from m1agent.messages import Message
+
+
+class SessionControls(Protocol):
+    """What a slash command may read and change of the session it runs in."""
+
+    console: Console
+    status: SessionStatus
+    workspace: Workspace
+
+    @property
+    def session_id(self) -> str | None: ...
+
+    @property
+    def backend(self) -> Backend: ...
+
+    def count(self, text: str) -> int: ...
+
+    def history(self) -> list[Message]: ...
+
+    def last_thought(self) -> tuple[str, int]: ...
+
+    def set_thinking_budget(self, tokens: int) -> None: ...
+
+    def set_mode(self, mode: str) -> None: ...
+
+    def switch_model(self, model: str) -> None: ...
+
+    async def compact(self) -> tuple[int, CompactionResult | None]: ...
+
+    def saved_sessions(self) -> list[str]: ...
+
+    async def resume(self, session_id: str) -> bool: ...
+
+    def new_conversation(self) -> None: ...
+
+    def mcp_toolsets(self) -> list[MCPToolset]: ...
+
+    def note(self, text: str, title: str = "") -> None: ...
+
+
+Handler = Callable[[SessionControls, str], Awaitable[bool]]
 COMMANDS: dict[str, tuple[str, Handler]] = {}
-MODES = ("read-only", "ask", "auto")
 EFFORT = {"low": 4_096, "medium": 16_384, "high": 40_000, "max": 80_000}
 
 
@@ -31,7 +82,7 @@ def command_names() -> list[str]:
     return [f"/{name}" for name in COMMANDS]
 
 
-async def dispatch(session: TerminalSession, line: str) -> bool:
+async def dispatch(session: SessionControls, line: str) -> bool:
     """Run one slash command; ``False`` ends the session. Unknown commands say what exists."""
     name, _, argument = line[1:].partition(" ")
     entry = COMMANDS.get(name.strip().lower())
@@ -48,7 +99,7 @@ async def dispatch(session: TerminalSession, line: str) -> bool:
 
 
 @command("help", "this list")
-async def _help(session: TerminalSession, _: str) -> bool:
+async def _help(session: SessionControls, _: str) -> bool:
     table = Table(show_header=False, box=None, padding=(0, 2))
     for name, (summary, _handler) in COMMANDS.items():
         table.add_row(f"[bold]/{name}[/bold]", summary)
@@ -59,7 +110,7 @@ async def _help(session: TerminalSession, _: str) -> bool:
 
 
 @command("context", "what the model sees: tokens by kind of message, of the context window")
-async def _context(session: TerminalSession, _: str) -> bool:
+async def _context(session: SessionControls, _: str) -> bool:
     from m1agent.cli.ledger import history_ledger
 
     status = session.status
@@ -70,26 +121,24 @@ async def _context(session: TerminalSession, _: str) -> bool:
     if session.session_id is None:
         session.console.print("[dim]no conversation yet[/dim]")
         return True
-    history = session.agent.load_state(session.session_id).history
     table = Table("kind", "messages", "tokens", title="history", title_justify="left")
-    for kind, count, tokens in history_ledger(history, session.count):
+    for kind, count, tokens in history_ledger(session.history(), session.count):
         table.add_row(kind, str(count), f"{tokens:,}")
     session.console.print(table)
     return True
 
 
 @command("cost", "tokens and cost so far")
-async def _cost(session: TerminalSession, _: str) -> bool:
+async def _cost(session: SessionControls, _: str) -> bool:
     session.console.print(session.status.cost_report())
     return True
 
 
 @command("thinking", "show the last thoughts, or set the effort: low, medium, high, max or a token count")
-async def _thinking(session: TerminalSession, argument: str) -> bool:
-    fold = session.printer.fold
+async def _thinking(session: SessionControls, argument: str) -> bool:
     if not argument:
-        last = fold.last if fold is not None else ""
-        session.note(last.strip() or "no thoughts yet", title=f"last thoughts ({fold.tokens if fold else 0} tokens)")
+        text, tokens = session.last_thought()
+        session.note(text.strip() or "no thoughts yet", title=f"last thoughts ({tokens} tokens)")
         return True
     tokens = EFFORT.get(argument.lower()) or (int(argument) if argument.isdigit() else 0)
     if tokens <= 0:
@@ -101,18 +150,11 @@ async def _thinking(session: TerminalSession, argument: str) -> bool:
 
 
 @command("compact", "compact the conversation now (old tool outputs to stubs, old thinking dropped)")
-async def _compact(session: TerminalSession, _: str) -> bool:
-    from m1agent.context.compaction import CompactionPolicy, Compactor
-
+async def _compact(session: SessionControls, _: str) -> bool:
     if session.session_id is None:
         session.console.print("[dim]nothing to compact yet[/dim]")
         return True
-    history = session.agent.load_state(session.session_id).history
-    counter = session.agent.backend.token_counter
-    tokens = Compactor(CompactionPolicy(limit=1), counter).tokens(history)
-    policy = CompactionPolicy(limit=max(tokens, 1), trigger=0.0, target=0.5, keep_recent=4, stale_turns=1,
-                              min_stub_tokens=50)
-    result = await session.compact(Compactor(policy, counter))
+    tokens, result = await session.compact()
     if result is None:
         session.console.print(f"[dim]nothing to compact: {tokens:,} tokens, all recent[/dim]")
         return True
@@ -121,14 +163,14 @@ async def _compact(session: TerminalSession, _: str) -> bool:
 
 
 @command("diff", "the changes in the working copy (the sandbox) since the start or the last /apply")
-async def _diff(session: TerminalSession, _: str) -> bool:
+async def _diff(session: SessionControls, _: str) -> bool:
     changes = await session.workspace.diff()
     print_diff(session.console, changes.patch, title="working copy vs your checkout")
     return True
 
 
 @command("apply", "write the changes into your checkout (a git commit when it is clean, else changed files)")
-async def _apply(session: TerminalSession, argument: str) -> bool:
+async def _apply(session: SessionControls, argument: str) -> bool:
     applied = await session.workspace.apply(argument or _commit_message(session))
     if applied is None:
         session.console.print("nothing to apply: the working copy has no changes (/diff)")
@@ -142,20 +184,15 @@ async def _apply(session: TerminalSession, argument: str) -> bool:
     return True
 
 
-def _commit_message(session: TerminalSession) -> str:
+def _commit_message(session: SessionControls) -> str:
     """The first request of the conversation as the subject, the session in the body."""
-    first = ""
-    if session.session_id is not None:
-        from m1agent.messages import UserMessage
-
-        history = session.agent.load_state(session.session_id).history
-        first = next((m.content for m in history if isinstance(m, UserMessage)), "")
+    first = next((m.content for m in session.history() if isinstance(m, UserMessage)), "")
     subject = " ".join(first.split())[:68] or "changes"
     return f"m1agent: {subject}\n\nsession {session.session_id or ''}"
 
 
 @command("undo", "take the last /apply back out of your checkout")
-async def _undo(session: TerminalSession, _: str) -> bool:
+async def _undo(session: SessionControls, _: str) -> bool:
     undone = await session.workspace.undo()
     what = f"commit {undone.applied.commit[:10]}" if undone.applied.commit else "the applied changes"
     how = "dropped" if undone.how == "reset" else "reverted"
@@ -164,10 +201,8 @@ async def _undo(session: TerminalSession, _: str) -> bool:
 
 
 @command("mcp", "the MCP servers and their tools")
-async def _mcp(session: TerminalSession, _: str) -> bool:
-    from m1agent.mcp.toolset import MCPToolset
-
-    toolsets = [t for t in session.agent.tools if isinstance(t, MCPToolset)]
+async def _mcp(session: SessionControls, _: str) -> bool:
+    toolsets = session.mcp_toolsets()
     if not toolsets:
         session.console.print("[dim]no MCP servers configured (add [mcp.servers.NAME] to m1agent.toml)[/dim]")
         return True
@@ -184,59 +219,45 @@ async def _mcp(session: TerminalSession, _: str) -> bool:
 
 
 @command("model", "show the backend and model, or switch the model name: /model NAME")
-async def _model(session: TerminalSession, argument: str) -> bool:
+async def _model(session: SessionControls, argument: str) -> bool:
     if argument:
         session.switch_model(argument)
-    backend = session.agent.backend
+    backend = session.backend
     session.console.print(f"backend {escape(backend.name)} · model {escape(backend.model)} · "
                           f"context window {backend.context_window:,}")
     return True
 
 
 @command("mode", "show or set the approval mode: read-only, ask or auto")
-async def _mode(session: TerminalSession, argument: str) -> bool:
+async def _mode(session: SessionControls, argument: str) -> bool:
     if argument:
         if argument not in MODES:
             session.console.print(f"[red]mode must be one of {', '.join(MODES)}[/red]")
             return True
-        if not session.set_mode(argument):
-            session.console.print("[red]this session cannot change its mode[/red]")
-            return True
+        session.set_mode(argument)
     session.console.print(f"mode: {session.status.mode}")
     return True
 
 
 @command("resume", "list saved sessions, or continue one: /resume ID")
-async def _resume(session: TerminalSession, argument: str) -> bool:
-    store = session.agent.sessions
+async def _resume(session: SessionControls, argument: str) -> bool:
     if not argument:
-        ids = store.sessions()[-10:]
+        ids = session.saved_sessions()[-10:]
         session.console.print("\n".join(ids) if ids else "[dim]no saved sessions[/dim]")
         return True
-    if not store.exists(argument):
+    if not await session.resume(argument):
         session.console.print(f"[red]no session {escape(argument)}[/red]: /resume lists them")
-        return True
-    switching = argument != session.session_id
-    session.session_id = argument
-    session.status.session_id = argument
-    state = session.agent.load_state(argument)
-    note = await session.restore_changes(argument) if switching and session.restore_changes else ""
-    session.console.print(f"resumed session {escape(argument)} ({len(state.history)} messages)"
-                          + (f"; {escape(note)}" if note else ""))
-    if state.unresolved_calls:
-        await session.run(None)
     return True
 
 
 @command("clear", "start a new conversation (the old one stays saved)")
-async def _clear(session: TerminalSession, _: str) -> bool:
-    session.session_id = None
-    session.status.reset()
+async def _clear(session: SessionControls, _: str) -> bool:
+    session.new_conversation()
     session.console.clear()
     session.console.print("[dim]new conversation[/dim]")
     return True
 
 
 @command("exit", "leave (the session is saved; /resume or m1agent resume continues it)")
-async def _exit(session: TerminalSession, _: str) -> bool:
+async def _exit(session: SessionControls, _: str) -> bool:
     return False

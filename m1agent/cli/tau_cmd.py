@@ -32,17 +32,14 @@ def _check_domain(domain: str) -> None:
 
 
 def _backend(kind: str, base_url: str, model: str, api_key_env: str) -> Any:
-    from m1agent.backends import VLLM, Completions, MiniMax
+    from m1agent.cli.backend_options import make_backend
+    from m1agent.cli.config import BackendSettings, ConfigError
 
-    key = os.environ.get(api_key_env) if api_key_env else None
-    if kind == "vllm":
-        return VLLM(base_url, model=model or None, api_key=key)
-    if kind == "completions":
-        return Completions(base_url, model=model or None, api_key=key)
-    if kind == "minimax":
-        return MiniMax(key, model=model or "MiniMax-M1")
-    typer.echo(f"error: unknown backend {kind!r}; use vllm, completions or minimax", err=True)
-    raise typer.Exit(2)
+    try:
+        return make_backend(BackendSettings(kind=kind, url=base_url, model=model, api_key_env=api_key_env))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @tau_app.command("run")

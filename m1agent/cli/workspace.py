@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from m1agent.cli.config import CodingConfig
 from m1agent.errors import M1AgentError
 from m1agent.sandboxes.diff import RepoChanges
 
@@ -158,31 +157,39 @@ class Workspace:
 
 
 # --- a session's working copy, kept beside its transcript ---------------------------------------
+# The sandbox is gone when the process ends; the patch beside the transcript is what lets ``resume``
+# (and ``m1agent code --resume``, even after a crash) start a fresh sandbox with the same changes.
 
 WORKSPACE_FILE = "workspace.json"
 
 
-def save_workspace(config: CodingConfig, session_id: str, repo: Path, patch: str) -> None:
-    """Keep the repository path and the sandbox's changes beside the transcript, for ``resume``."""
-    folder = config.sessions_path / session_id
+def save_workspace(sessions: Path, session_id: str, repo: Path, patch: str) -> None:
+    """Keep the repository path and the sandbox's changes in the session's folder under ``sessions``."""
+    folder = sessions / session_id
     if session_id and folder.is_dir():
         (folder / WORKSPACE_FILE).write_text(json.dumps({"repo": str(repo), "patch": patch}), encoding="utf-8")
 
 
-def saved_workspace(config: CodingConfig, session_id: str) -> dict[str, str]:
+def saved_workspace(sessions: Path, session_id: str) -> dict[str, str]:
     """What ``save_workspace`` kept (empty when nothing was)."""
-    path = config.sessions_path / session_id / WORKSPACE_FILE
+    path = sessions / session_id / WORKSPACE_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-async def restore_workspace(cs: Any, config: CodingConfig, session_id: str) -> None:
-    """Put a resumed session's earlier changes back into the fresh sandbox copy."""
-    from m1agent.tools.coding import SandboxRepo
+async def restore_workspace(workspace: Workspace, sessions: Path, session_id: str) -> bool:
+    """Put a session's saved changes back into ``workspace``'s fresh copy; ``False`` when it kept none."""
+    from m1agent.tools.coding import EditFailed, RepoPathError, SandboxRepo
     from m1agent.tools.coding.edit_tools import apply_patch
 
-    patch = saved_workspace(config, session_id).get("patch", "")
-    if patch:
-        box = cs.sandbox
+    patch = saved_workspace(sessions, session_id).get("patch", "")
+    if not patch:
+        return False
+    box = workspace.sandbox
+    try:
         result = await apply_patch(SandboxRepo(box, f"{box.config.workdir}/{box.config.repo_dest}"), patch)
-        if result.is_error:
-            raise M1AgentError(f"the session's earlier changes no longer apply to {cs.repo}: {result.content}")
+    except (EditFailed, RepoPathError) as exc:  # the checkout changed since: the patch no longer fits it
+        raise WorkspaceError(f"the session's earlier changes no longer apply to {workspace.checkout}: {exc}",
+                             hint="start a new session, or put the checkout back as it was") from exc
+    if result.is_error:
+        raise WorkspaceError(f"the session's earlier changes no longer apply to {workspace.checkout}: {result.content}")
+    return True

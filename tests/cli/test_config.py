@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from m1agent.cli.coding import instructions_for, make_backend, sandbox_config
+from m1agent.cli.backend_options import make_backend
+from m1agent.cli.coding import instructions_for, sandbox_config
 from m1agent.cli.config import ConfigError, load_config
 
 
@@ -29,7 +30,7 @@ def test_user_then_project_then_env_then_flags(tmp_path: Path) -> None:
     assert config.rules.deny_paths == ["secrets/*"] and "echo" in config.mcp_servers
     assert sandbox_config(config).memory == "1g" and sandbox_config(config).network == "none"
     assert config.sources == [str(user), str(repo / "m1agent.toml")]
-    assert make_backend(config).name == "completions"
+    assert make_backend(config.backend).name == "completions"
 
 
 def test_a_project_file_cannot_loosen_the_users_approvals(tmp_path: Path) -> None:
@@ -57,8 +58,8 @@ def test_the_hosted_key_comes_from_the_named_variable(tmp_path: Path) -> None:
     config = load_config(None, user_file=write(tmp_path / "u.toml", '[backend]\napi_key_env = "MY_M1_KEY"\n'),
                          environ={})
     with pytest.raises(ConfigError, match="set MY_M1_KEY"):
-        make_backend(config, {})
-    backend = make_backend(config, {"MY_M1_KEY": "secret-value-123"})
+        make_backend(config.backend, {})
+    backend = make_backend(config.backend, {"MY_M1_KEY": "secret-value-123"})
     assert backend.name == "minimax" and "secret-value-123" not in repr(backend)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from m1agent.sandboxes import DockerSandbox, SandboxConfig, docker_client
 
-from m1agent.cli.workspace import Workspace, WorkspaceError
+from m1agent.cli.workspace import Workspace, WorkspaceError, restore_workspace, save_workspace, saved_workspace
 
 
 def git(repo: Path, *args: str) -> str:
@@ -99,3 +99,25 @@ async def test_a_checkout_below_the_top_of_a_git_tree_gets_its_files(tmp_path: P
         assert applied is not None and applied.kind == "patch"
         assert "return 'hello'" in (top / "svc" / "app.py").read_text() and (top / "svc" / "new.txt").exists()
         assert (await ws.undo()).how == "reverted" and (top / "svc" / "old.txt").exists()
+
+
+async def test_saved_changes_come_back_in_a_fresh_sandbox_or_say_why_not(workspace: Workspace, checkout: Path,
+                                                                       tmp_path: Path) -> None:
+    sessions = tmp_path / "sessions"
+    (sessions / "s_1").mkdir(parents=True)
+    await change(workspace)
+    save_workspace(sessions, "s_1", checkout, (await workspace.diff()).patch)
+    save_workspace(sessions, "s_none", checkout, "patch")  # no transcript folder: nothing is written
+    assert saved_workspace(sessions, "s_1")["repo"] == str(checkout) and saved_workspace(sessions, "s_none") == {}
+    async with DockerSandbox(SandboxConfig(memory="192m", work_size="64m"), client=docker_client()) as box:
+        await box.open_repo(checkout)
+        fresh = Workspace(box, checkout)
+        assert not await restore_workspace(fresh, sessions, "s_none")
+        assert await restore_workspace(fresh, sessions, "s_1")
+        changes = await fresh.diff()
+        assert (changes.added, changes.modified, changes.deleted) == (["new.txt"], ["app.py"], ["old.txt"])
+    (checkout / "app.py").write_text("rewritten since\n")  # the saved patch no longer fits the checkout
+    async with DockerSandbox(SandboxConfig(memory="192m", work_size="64m"), client=docker_client()) as box:
+        await box.open_repo(checkout)
+        with pytest.raises(WorkspaceError, match="earlier changes no longer apply to"):
+            await restore_workspace(Workspace(box, checkout), sessions, "s_1")
