@@ -28,6 +28,9 @@ def pack_command(
     tokenizer: Annotated[
         Path | None, typer.Option("--tokenizer", help="Folder with M1's merges.txt (else $M1AGENT_TOKENIZER).")
     ] = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Say why this file (relative path) got its rank and level.")
+    ] = None,
 ) -> None:
     """Pack a repository into one prompt under an exact M1 token budget (no model needed)."""
     from rich.console import Console
@@ -53,6 +56,11 @@ def pack_command(
         # The project's errors already end with what to do; no traceback for a setup problem.
         err.print(f"error: {error}", highlight=False, markup=False)
         raise typer.Exit(2) from None
+    if explain is not None:
+        from m1agent.context.explain import explain as explain_file
+
+        sys.stdout.write(explain_file(result.ledger, explain) + "\n")
+        return
     if output is not None:
         output.write_text(result.text, encoding="utf-8")
     if as_json:

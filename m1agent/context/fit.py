@@ -1,9 +1,18 @@
-"""Fit files to a token budget: greedy by value per token, in levels, then exact count and trim.
+"""Fit files to a token budget: in rank order, each file at the richest level that fits.
 
-Levels, best first: the whole file, its signatures (a tree-sitter outline), its first lines (only to
-use the last scraps of budget), its path. Estimates choose; exact counts decide: after selecting, every
-block is counted with the M1 counter and the selection is trimmed (or topped up) until the exact total
-is at most the budget and, when filling, within a hair of it.
+Levels, richest first: the whole file; its signatures (a tree-sitter outline); its first lines (the
+head, for a file with no outline or an outline too big); its path. Files are visited best-ranked
+first, so a file never gets a richer level at the expense of a better-ranked one:
+- breadth first: the best-ranked files get their compact view (outline, else head) while that takes
+  at most ``_BREADTH_SHARE`` of the room, so a large top file is present as an outline before any
+  low-value file is present whole;
+- then depth: in rank order, files are upgraded to whole while they fit, each at most
+  ``_WHOLE_SHARE`` of the room (a 30K-token first file does not take the room of the second), and
+  never below ``full_floor`` of the best value;
+- then the rest of the room goes to compact views further down the ranking.
+Estimates choose; exact counts decide: afterwards every block is counted with the M1 counter and the
+selection is trimmed (least valuable first) or topped up until the exact total is at most the budget
+and, when filling, within a hair of it.
 """
 
 from __future__ import annotations
@@ -22,13 +31,25 @@ from m1agent.context.render import (
     paths_line_estimate,
 )
 
-_OUTLINE_SHARE = 0.2
 _FILL_SLACK = 0.005
 _HEAD_MIN_SLACK = 0.01
 _MAX_FILL_TRIALS = 400
 _GREEDY_AIM = 0.96
 # The list of path-only files may take at most this share of the budget; the least valuable go first.
 _PATHS_SHARE = 0.25
+# Compact views of the best-ranked files may take this much of the room before any file goes whole.
+_BREADTH_SHARE = 0.35
+# One file may take at most this share of the room whole.
+_WHOLE_SHARE = 0.5
+# A compact view is at most this share of the room (and at least _COMPACT_MIN tokens): an outline
+# bigger than that gives way to the file's head, cut to that size.
+_COMPACT_SHARE = 0.06
+_COMPACT_MIN = 300
+_COMPACT_MAX = 2500
+# Whole files are for the best-ranked: below this share of the top value a file is packed whole only
+# once every ranked file already has its compact view (a small repository that fits).
+WHOLE_FLOOR = 0.25
+_CHARS_PER_TOKEN = 3.5
 
 
 @dataclass(slots=True)
@@ -43,11 +64,6 @@ class Item:
     outline_ok: bool = True
     tokens: int = 0
     shown_lines: int = 0
-
-    @property
-    def density(self) -> float:
-        """Value per token, sharpened so that relevance beats mere smallness."""
-        return self.value * self.value / max(1, self.estimate)
 
 
 @dataclass(slots=True)
@@ -141,35 +157,66 @@ class Fitter:
                     break
         return self.total(exact=True)
 
+    def _compact(self, item: Item, room: int) -> tuple[str, int] | None:
+        """The compact level of ``item`` and its estimated cost: outline, else head, else None."""
+        cap = min(_COMPACT_MAX, max(_COMPACT_MIN, int(room * _COMPACT_SHARE)))
+        outline = self.outline(item)
+        if outline is not None and len(outline) / _CHARS_PER_TOKEN + 12 <= cap:
+            return SIGNATURES, int(len(outline) / _CHARS_PER_TOKEN) + 12
+        text = self.ctx.text(item.path)
+        if not text:
+            return None
+        budget_chars, used, lines = cap * _CHARS_PER_TOKEN, 0, 0
+        for line in text.split("\n"):
+            if used + len(line) + 1 > budget_chars:
+                break
+            used += len(line) + 1
+            lines += 1
+        if lines == 0 or used >= len(text) * 0.9:
+            return None  # a head that is nearly the whole file is no compact view
+        item.shown_lines = lines
+        return HEAD, int(used / _CHARS_PER_TOKEN) + 16
+
     def _greedy(self) -> None:
+        ranked = sorted(self.items, key=lambda i: (-i.value, i.path))
         listed = 0
-        for item in sorted(self.items, key=lambda i: (-i.value, i.path)):
+        for item in ranked:
             listed += paths_line_estimate(item.path)
             if listed > self.budget * _PATHS_SHARE:
                 item.level = DROPPED
         room = self.budget - self.overhead - min(listed, int(self.budget * _PATHS_SHARE))
         # Estimates err by several percent either way: aim a little low, and let exact top-up finish.
         room = int(room * _GREEDY_AIM)
+        start_room = room
         top = max((i.value for i in self.items), default=0.0)
-        for item in sorted(self.items, key=lambda i: (not i.focus, -i.density, i.path)):
-            if item.level == DROPPED or (item.value < self.ctx.full_floor * top and not item.focus):
+        cost: dict[str, int] = {}
+        candidates = [i for i in ranked if i.level != DROPPED and i.value >= self.ctx.outline_floor * top]
+        compact_spent, position = 0, 0
+        for position, item in enumerate(candidates):  # noqa: B007 - the loop's end is used below
+            view = self._compact(item, start_room)
+            if view is None:
                 continue
-            cost = int(item.estimate * (1.05 if item.focus else 1.0)) + 12
-            if cost <= room:
-                item.level = FULL
-                room -= cost
-        for item in sorted(self.items, key=lambda i: (-i.value, i.path)):
-            if item.level != PATH or item.value < self.ctx.outline_floor * top:
+            if compact_spent + view[1] > start_room * _BREADTH_SHARE:
+                break
+            item.level, cost[item.path] = view
+            compact_spent += view[1]
+        room -= compact_spent
+        floor = max(self.ctx.full_floor, WHOLE_FLOOR) * top
+        for item in sorted(candidates, key=lambda i: (not i.focus, -i.value, i.path)):
+            if item.value < floor and not item.focus:
                 continue
-            if int(item.estimate * _OUTLINE_SHARE) + 12 > room:
+            whole = int(item.estimate * (1.05 if item.focus else 1.0)) + 12
+            extra = whole - cost.get(item.path, 0)
+            if whole <= start_room * _WHOLE_SHARE and extra <= room:
+                item.level, cost[item.path] = FULL, whole
+                room -= extra
+        for item in candidates[position:]:
+            if item.level != PATH:
                 continue
-            outline = self.outline(item)
-            if outline is None:
-                continue
-            cost = len(outline) // 3 + 12
-            if cost <= room:
-                item.level = SIGNATURES
-                room -= cost
+            view = self._compact(item, start_room)
+            if view is not None and view[1] <= room:
+                item.level, cost[item.path] = view
+                room -= view[1]
         picked = [i for i in self.items if i.level not in (PATH, DROPPED)]
         for item, tokens in zip(picked, self.ctx.count_many([self.block(i) for i in picked]), strict=True):
             item.tokens = tokens
@@ -184,9 +231,7 @@ class Fitter:
         """
         while total > self.budget:
             # Demote the least valuable first, so trimming never costs the files the task is about.
-            chosen = sorted(
-                (i for i in self.items if i.level not in (PATH, DROPPED)), key=lambda i: (i.value, i.density, i.path)
-            )
+            chosen = sorted((i for i in self.items if i.level not in (PATH, DROPPED)), key=lambda i: (i.value, i.path))
             if not chosen:
                 break
             overshoot = total - self.budget
@@ -206,25 +251,35 @@ class Fitter:
         return total
 
     def _top_up(self, total: int) -> int:
+        """Spend what exact counting left: in rank order, whole files that now fit (below the floor
+        only once every file has a compact view), then compact views of path-only files."""
         trials = 0
+        top = max((i.value for i in self.items), default=0.0)
+        ranked = sorted(self.items, key=lambda i: (-i.value, i.path))
+        all_compact = all(i.level != PATH for i in ranked)
+        floor = 0.0 if all_compact else max(self.ctx.full_floor, WHOLE_FLOOR) * top
         for level in (FULL, SIGNATURES):
-            for item in sorted(self.items, key=lambda i: (-i.density, i.path)):
+            for item in ranked:
                 slack = self.budget - total
                 if slack <= self.budget * _FILL_SLACK or trials >= _MAX_FILL_TRIALS:
                     break
-                if item.level != PATH and not (level == FULL and item.level == SIGNATURES):
+                if item.level in (FULL, DROPPED):
                     continue
-                if level == FULL and item.estimate > slack * 1.25 + item.tokens:
+                if level == FULL and (item.value < floor or item.estimate > slack * 1.25 + item.tokens):
                     continue
-                if level == SIGNATURES and (item.level != PATH or self.outline(item) is None):
+                if level == SIGNATURES and item.level != PATH:
+                    continue
+                view = (FULL, 0) if level == FULL else self._compact(item, self.budget)
+                if view is None:
                     continue
                 trials += 1
-                before = item.level
-                self._set(item, level)
+                before, before_lines = item.level, item.shown_lines
+                self._set(item, view[0])
                 new_total = self.total()
                 if new_total <= self.budget:
                     total = new_total
                 else:
+                    item.shown_lines = before_lines
                     self._set(item, before)
         if self.budget - total > self.budget * _HEAD_MIN_SLACK:
             total = self._head_fill(total)

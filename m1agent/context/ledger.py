@@ -20,6 +20,7 @@ class LedgerEntry:
     reason: str
     focus: bool = False
     redacted: tuple[str, ...] = ()
+    rank: int = 0
 
 
 @dataclass(slots=True)

@@ -46,8 +46,29 @@ def split_identifier(word: str) -> list[str]:
     return [p.lower() for p in _SUBWORD.findall(word)]
 
 
+def stem(term: str) -> str:
+    """A light suffix strip, so the prefix match finds every form: ``redirects`` -> ``redirect``,
+    ``routing`` -> ``rout`` (route, router), ``cookies`` -> ``cooki`` (cookie),
+    ``handled`` -> ``handl`` (handler). A stem keeps at least four letters (shorter terms must end
+    a sub-word), so short words stay."""
+    for suffix, keep in _SUFFIXES:
+        if term.endswith(suffix):
+            stemmed = term[: len(term) - len(suffix)] + keep
+            return stemmed if len(stemmed) >= _MIN_STEM else term
+    return term
+
+
+# (suffix, replacement), first match wins; "ss", "us" and "is" end words that are not plurals.
+_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("ies", "i"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("ches", "ch"), ("shes", "sh"), ("xes", "x"),
+    ("ss", "ss"), ("us", "us"), ("is", "is"), ("s", ""),
+)  # fmt: skip
+_MIN_STEM = 4
+
+
 def parse_query(text: str) -> Query:
-    """Terms and identifiers of ``text``, stop words and one-letter pieces dropped, order kept."""
+    """Terms (stemmed sub-words) and identifiers of ``text``, stop words and one-letter pieces
+    dropped, order kept."""
     terms: dict[str, None] = {}
     identifiers: dict[str, None] = {}
     for word in _WORD.findall(text):
@@ -56,7 +77,7 @@ def parse_query(text: str) -> Query:
             identifiers[word] = None
         for part in parts:
             if len(part) > 1 and part not in _STOPWORDS:
-                terms[part] = None
+                terms[stem(part)] = None
     return Query(tuple(terms), tuple(identifiers))
 
 

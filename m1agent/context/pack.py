@@ -340,13 +340,15 @@ def _ledger(
     ledger = Ledger(
         repo=name, budget=budget, total_tokens=total, overhead_tokens=overhead, query=opts.query, commit=head
     )
+    ranks = {i.path: n for n, i in enumerate(sorted(items, key=lambda i: (-i.value, i.path)), start=1)}
     for item in sorted(items, key=lambda i: i.path):
         why = _why(item, ranking)
         kinds = redactions.get(item.path, ()) if item.level != PATH else ()
         level = item.level if item.level != PATH or budget > overhead else DROPPED
         if level == DROPPED:
             why = "over budget: left out of the path list too"
-        ledger.entries.append(LedgerEntry(item.path, level, item.tokens, item.value, why, item.focus, kinds))
+        entry = LedgerEntry(item.path, level, item.tokens, item.value, why, item.focus, kinds, ranks[item.path])
+        ledger.entries.append(entry)
     ledger.skipped = [(s.path, s.reason) for s in snapshot.skipped]
     return ledger
 

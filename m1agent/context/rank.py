@@ -16,7 +16,7 @@ from m1agent.context.lexical import bm25_scores, mentioned_paths, parse_query
 from m1agent.context.snapshot import Snapshot
 from m1agent.context.symbols import SYMBOLS_VERSION, FileSymbols, SymbolExtractor, identifier_counts
 
-RANK_VERSION = "r2"
+RANK_VERSION = "r3"
 # Above this many bytes of parseable source, the graph covers only the best lexical candidates, so a
 # cold pack of a large repository parses a bounded amount (the rule does not depend on the cache).
 GRAPH_ALL_BYTES = 4_000_000
@@ -136,7 +136,7 @@ def rank_files(
         references[path] = _idents_for(path, snapshot, cache)
     personal = {p: lexical.get(p, 0.0) + (1.0 if p in mentioned else 0.0) for p in graph_paths}
     edges = symbol_edges(definitions, references, set(parsed.identifiers))
-    graph = _normalized(pagerank(graph_paths, edges, personal)) if graph_paths else {}
+    graph = _graph_lift(graph_paths, edges, personal)
     value: dict[str, float] = {}
     for path in paths:
         prior = CATEGORY_PRIOR[category(path)]
@@ -151,6 +151,21 @@ def rank_files(
     )
     cache.put("rankings", key, ranking.to_cache())
     return ranking
+
+
+def _graph_lift(nodes: list[str], edges: dict[str, dict[str, float]], personal: dict[str, float]) -> dict[str, float]:
+    """How much the query raises each file's centrality: personalised PageRank minus the plain one.
+
+    A hub (a module everything imports) ranks high in both, so it gains little; a file the query's
+    matches lead to gains a lot. Without a query the plain centrality is all there is.
+    """
+    if not nodes:
+        return {}
+    plain = pagerank(nodes, edges, None)
+    if not any(v > 0 for v in personal.values()):
+        return _normalized(plain)
+    personalised = pagerank(nodes, edges, personal)
+    return _normalized({n: max(0.0, personalised[n] - plain[n]) for n in nodes})
 
 
 def _graph_candidates(
