@@ -8,7 +8,7 @@ sandboxed ``run_python``/``run_shell``, the file tools) directly. Expected failu
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any, Literal
 
@@ -101,11 +101,6 @@ def _describe_event(event: RunEvent) -> str | None:
     return None
 
 
-async def _events(agent: Any, task: str) -> AsyncIterator[RunEvent]:
-    async for event in agent.stream(task):
-        yield event
-
-
 def build_server(
     agent_factory: AgentFactory | None = None,
     *,
@@ -116,7 +111,7 @@ def build_server(
     """An MCPServer exposing ``run_agent`` (when ``agent_factory`` is given) and each of ``tools``.
 
     ``agent_factory`` returns a fresh agent per call; the agent must offer ``stream(task)`` yielding
-    run events, the last being ``run_finished`` (with ``output`` and ``stop_reason``).
+    run events, the last being ``RunFinished`` (with ``output`` and ``stop_reason``).
     """
     server = MCPServer(
         name,
@@ -143,7 +138,7 @@ def _add_run_agent(server: MCPServer, agent_factory: AgentFactory, max_result_ch
         steps = 0
         finished: RunFinished | None = None
         try:
-            async for event in _events(agent, task):
+            async for event in agent.stream(task):
                 if isinstance(event, RunFinished):
                     finished = event
                 elif (step := _describe_event(event)) is not None:
