@@ -7,6 +7,11 @@ wall time and peak RSS of each tool as a separate process (medians of repeats), 
 each output. Ours runs cold (fresh cache) to a 1M budget with ranking on, and warm. A retrieval check
 asks 24 questions about requests and checks the right file lands whole in a 50K pack.
 Figures go to the "Context" section of ``benchmarks/RESULTS.md``.
+
+``--localize`` runs the history localization benchmark instead (localize_eval.py): real bug-fix
+commits as questions, m1agent against whole-file BM25 and aider's repo map in the same run, into the
+"Context: localization" section. ``--setup`` installs bm25s and aider (into benchmarks/.peers/aider)
+and writes the query file from the mirrors; both steps skip what is already there.
 """
 
 from __future__ import annotations
@@ -249,7 +254,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-large", action="store_true", help="Only the requests tree.")
+    parser.add_argument("--localize", action="store_true", help="The history localization benchmark.")
+    parser.add_argument("--setup", action="store_true", help="Install its peers and write its queries.")
+    parser.add_argument("--limit", type=int, default=25, help="Queries per repository (localization).")
     args = parser.parse_args()
+    if args.setup or args.localize:
+        from localize_report import run
+
+        run(setup=args.setup, limit=args.limit)
+        return
     load_at_start = os.getloadavg()[0]
     from m1agent.tokens import load_counter
 
