@@ -15,6 +15,10 @@ from m1agent.messages import Message, ToolSpec
 from m1agent.protocol.types import StreamDelta, Turn
 from m1agent.usage import Usage
 
+# The output budget when a request sets none: thinking plus answer of one long M1 turn. A server's own
+# default is never relied on (the hosted API's 8192 cuts M1's thinking off).
+DEFAULT_MAX_TOKENS = 40_000
+
 
 @dataclass(slots=True)
 class ModelRequest:
@@ -91,4 +95,42 @@ class Backend(Protocol):
         """Release connections."""
         ...
 
-__all__ = ["Backend", "Counter", "FinishReason", "ModelEvent", "ModelRequest", "ModelResponse", "ServerProfile"]
+
+def output_budget(request: ModelRequest, default: int, context_window: int, prompt_tokens: int | None) -> int:
+    """``request.max_tokens``, else ``default`` capped by what the context window leaves after the prompt."""
+    if request.max_tokens is not None:
+        return request.max_tokens
+    if prompt_tokens is None:
+        return default
+    # A few tokens of margin: the server may count the prompt slightly differently (template, BOS).
+    return max(1, min(default, context_window - prompt_tokens - 16))
+
+
+def count_usage(turn: Turn, prompt_tokens: int, completion_tokens: int, requests: int, counter: Counter,
+                reported_thinking: int | None = None) -> Usage:
+    """The usage of one generation, the same way for every backend.
+
+    ``thinking_tokens`` is the server's figure when it reports one, else the think block as the model
+    wrote it (tags included) counted with the backend's counter, never more than the whole output.
+    """
+    thinking = reported_thinking
+    if thinking is None:
+        thinking = counter.count(f"<think>\n{turn.thinking}\n</think>\n") if turn.thinking else 0
+        if completion_tokens:
+            thinking = min(completion_tokens, thinking)
+    return Usage(input_tokens=prompt_tokens, output_tokens=completion_tokens, thinking_tokens=thinking,
+                 requests=requests)
+
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "Backend",
+    "Counter",
+    "FinishReason",
+    "ModelEvent",
+    "ModelRequest",
+    "ModelResponse",
+    "ServerProfile",
+    "count_usage",
+    "output_budget",
+]

@@ -1,39 +1,44 @@
-"""The hosted MiniMax API's native ``POST /v1/text/chatcompletion_v2``, streamed over httpx.
+"""The hosted MiniMax API, streamed over httpx: the native ``/v1/text/chatcompletion_v2`` by default.
 
-The quirks handled here (wire-format notes §6, §9):
+What is particular to the hosted API lives here or in its profile (wire-format notes §6, §9):
 
-- the thinking arrives in ``reasoning_content``; a ``<think>`` block in ``content`` is still split off;
-- errors come in ``base_resp.status_code``, also under HTTP 200 and also inside a stream;
-- the last stream event repeats the whole message: only what the deltas missed is taken from it,
-  and its ``tool_calls`` are the authoritative ones;
-- ``max_completion_tokens`` is always sent (the server's default of 8192 cuts thinking off);
-- temperature and ``top_p`` are clamped into (0, 1]; ``tool_choice`` is only ``none`` or ``auto``.
+- errors come in ``base_resp.status_code``, also under HTTP 200 and also inside a stream; the codes are
+  the platform's own, so their table is this module's;
+- ``max_completion_tokens`` is always sent (the server's default of 8192 cuts thinking off), and
+  temperature and ``top_p`` are clamped into (0, 1] (``HOSTED_NATIVE.sampling_range``);
+- the thinking arrives in ``reasoning_content``, and the last stream event repeats the whole message:
+  the shared chat reader takes only what the deltas missed from it.
+
+``profile=HOSTED_OPENAI`` sends the same body to the platform's OpenAI-compatible
+``/v1/chat/completions`` instead; M1's behaviour on that route is unverified.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import copy
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
 
-from m1agent.backends._assemble import AssemblerRun, ServerCalls, TurnAssembler, finish_turn, read_chat_delta
-from m1agent.backends._common import Counter, HTTPBackend, extra_body, secret_from
-from m1agent.backends._http import (
+from m1agent.backends.base import Counter, ModelEvent, ModelRequest, output_budget
+from m1agent.backends.chat import ChatReader, chat_body, extra_body
+from m1agent.backends.profile import HOSTED_NATIVE, ServerProfile, error_for_status, mentions_context_limit
+from m1agent.backends.transport import (
     RetryPolicy,
     Secret,
     Timeouts,
-    error_for_status,
+    decode_json,
     error_from_httpx,
-    mentions_context_limit,
     parse_retry_after,
     redact,
+    repr_backend,
+    retrying,
+    secret_from,
     sse_payloads,
     tls_context,
 )
-from m1agent.backends.base import ModelEvent, ModelRequest, ModelResponse
-from m1agent.backends.profile import HOSTED_NATIVE, finish_reason
 from m1agent.errors import (
     AuthenticationFailed,
     BackendError,
@@ -43,52 +48,18 @@ from m1agent.errors import (
     MalformedResponse,
     RateLimited,
     ServerError,
-    StreamInterrupted,
 )
 from m1agent.protocol.openai_format import to_openai_messages, tools_to_openai
-from m1agent.protocol.types import StreamDelta
 
 GLOBAL_HOST = "https://api.minimax.io"
 CHINA_HOST = "https://api.minimaxi.com"
-PATH = "/v1/text/chatcompletion_v2"
+PATHS = {"hosted_native": "/v1/text/chatcompletion_v2", "hosted_openai": "/v1/chat/completions"}
+PATH = PATHS["hosted_native"]
 ENV_KEY = "MINIMAX_API_KEY"
+SOURCE = "the MiniMax API"
 
-
-def clamp_unit(value: float) -> float:
-    """Into (0, 1]: the hosted API rejects 0 and anything above 1."""
-    return min(1.0, max(0.01, float(value)))
-
-
-class _State:
-    """What one streamed answer has given so far."""
-
-    def __init__(self, turn_index: int) -> None:
-        self.assembler = TurnAssembler(turn_index)
-        self.calls = ServerCalls(turn_index, "the MiniMax API's tool_calls")
-        self.seen: dict[str, list[str]] = {}  # each field's text as the deltas brought it
-        self.finish: str | None = None
-        self.usage: dict[str, Any] = {}
-        self.final: dict[str, Any] | None = None
-
-    def delta(self, delta: dict[str, Any]) -> list[StreamDelta]:
-        return read_chat_delta(delta, self.assembler, self.calls, seen=self.seen)
-
-    def whole(self, message: dict[str, Any]) -> list[StreamDelta]:
-        """The final message: take only the part of each field the deltas did not already bring."""
-        out: list[StreamDelta] = []
-        for key, feed in (("reasoning_content", self.assembler.reasoning), ("content", self.assembler.content)):
-            full, so_far = message.get(key) or "", "".join(self.seen.get(key, ()))
-            if full.startswith(so_far) and len(full) > len(so_far):
-                out += feed(full[len(so_far) :])
-        calls = message.get("tool_calls") or []
-        if calls:
-            self.calls.replace([((c.get("function") or {}).get("name") or "",
-                                 (c.get("function") or {}).get("arguments") or "") for c in calls])
-        return out
-
-
-# Hosted-only: the platform's base_resp.status_code values, as typed errors.
-_RETRYABLE_CODES = {1000: "unknown error", 1001: "timeout", 1013: "internal error", 1024: "internal error"}
+# base_resp codes the platform documents as transient: retried like a 5xx.
+_TRANSIENT_CODES = {1000: "unknown error", 1001: "timeout", 1013: "internal error", 1024: "internal error"}
 
 
 def error_for_base_resp(code: int, message: str) -> BackendError | None:
@@ -106,24 +77,24 @@ def error_for_base_resp(code: int, message: str) -> BackendError | None:
         return InsufficientBalance(text, code=code)
     if code == 1039 or (code == 2013 and mentions_context_limit(message)):
         return ContextTooLong(text, code=code)
-    if code in _RETRYABLE_CODES:
+    if code in _TRANSIENT_CODES:
         return ServerError(text, code=code)
     if code in (1026, 1027):
         return InvalidRequest(text, code=code, hint="the content was flagged by the provider's moderation")
     return InvalidRequest(text, code=code)
 
 
-class MiniMax(HTTPBackend):
+class MiniMax:
     """M1 on the hosted MiniMax platform.
 
     ``api_key`` defaults to ``$MINIMAX_API_KEY``; it must belong to the region of ``host``
     (``GLOBAL_HOST`` or ``CHINA_HOST``). Without a key, ``stream`` raises ``AuthenticationFailed``
     before any request is sent. ``default_max_tokens`` is what ``max_completion_tokens`` is set to when
-    the request leaves ``max_tokens`` unset.
+    the request leaves ``max_tokens`` unset. ``token_counter`` (loaded on first use) counts the thinking
+    only where the server's usage does not report it.
     """
 
     name = "minimax"
-    profile = HOSTED_NATIVE
 
     def __init__(
         self,
@@ -136,132 +107,119 @@ class MiniMax(HTTPBackend):
         retry: RetryPolicy | None = None,
         default_max_tokens: int = 40_000,
         token_counter: Counter | None = None,
+        profile: ServerProfile = HOSTED_NATIVE,
     ) -> None:
-        super().__init__(model=model, context_window=context_window, timeouts=timeouts, retry=retry,
-                         default_max_tokens=default_max_tokens, token_counter=token_counter)
+        if profile.kind not in PATHS:
+            raise ValueError(f"MiniMax serves the hosted profiles ({', '.join(PATHS)}), not {profile.kind}")
+        self.model = model
+        self.context_window = context_window
         self.host = host.rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self.default_max_tokens = default_max_tokens
+        self.profile = profile
+        self._counter = token_counter
         self._secret: Secret | None = secret_from(api_key, ENV_KEY)
         self._client = httpx.AsyncClient(timeout=self.timeouts.for_httpx(), verify=tls_context())
 
-    def _repr_fields(self) -> dict[str, Any]:
-        return {"host": self.host, "api_key": "***" if self._secret else None}
+    @property
+    def token_counter(self) -> Counter:
+        """The counter given, else the best one found, loaded on first use (never ``None``)."""
+        if self._counter is None:
+            from m1agent.tokens import load_counter
+
+            self._counter = load_counter()
+        return self._counter
+
+    @property
+    def max_retries(self) -> int:
+        """A failing generation sends at most ``1 + max_retries`` requests."""
+        return self.retry.max_retries
+
+    def with_model(self, model: str) -> MiniMax:
+        """The same account and settings asked for ``model``: a copy sharing this one's connections."""
+        other = copy.copy(self)
+        other.model = model
+        return other
+
+    def __repr__(self) -> str:
+        return repr_backend(self, model=self.model, host=self.host, api_key="***" if self._secret else None)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         await self._client.aclose()
 
-    def _new_run(self, request: ModelRequest) -> AssemblerRun:
-        if not self._secret:
-            raise AuthenticationFailed(f"no API key for the MiniMax API: pass api_key= or set {ENV_KEY}")
-        return AssemblerRun()
-
     def body(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of one request."""
-        extra = extra_body(request)
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_openai_messages(request.messages),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "max_completion_tokens": self.max_tokens_for(request, None),
-            "temperature": clamp_unit(request.temperature),
-            "top_p": clamp_unit(request.top_p),
-            **extra,
-        }
-        if request.tools:
-            body["tools"] = tools_to_openai(request.tools)
-            body["tool_choice"] = "none" if request.tool_choice == "none" else "auto"
-        if request.stop:
-            body["stop"] = list(request.stop)
-        return body
+        tools = tools_to_openai(request.tools) if request.tools else None
+        max_tokens = output_budget(request, self.default_max_tokens, self.context_window, None)
+        body = chat_body(request, self.profile, self.model, to_openai_messages(request.messages), tools, max_tokens)
+        return {**body, "stream": True, "stream_options": {"include_usage": True}, **extra_body(request)}
 
-    def _check(self, payload: Any) -> None:
-        if not isinstance(payload, dict):
-            raise MalformedResponse("the MiniMax API sent a JSON value that is not an object")
-        base = payload.get("base_resp") or {}
-        code = base.get("status_code") or 0
-        error = error_for_base_resp(int(code), redact(str(base.get("status_msg") or ""), self._secret))
-        if error is not None:
-            raise error
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        """Generate one answer: deltas as they become certain, then one ``ModelResponse``.
 
-    async def _attempt(self, request: ModelRequest, run: AssemblerRun) -> AsyncGenerator[ModelEvent, None]:
+        Failures before any output are retried (``retry``); a failure after output went out is raised,
+        with what had arrived in ``partial_text``.
+        """
+        if not self._secret:
+            raise AuthenticationFailed(f"no API key for the MiniMax API: pass api_key= or set {ENV_KEY}")
+        body = self.body(request)
+        async for event in retrying(self.retry, f"{self.name} ({self.model})",
+                                    lambda n: self._attempt(request, body, n), resumable=self.profile.can_continue):
+            yield event
+
+    async def _attempt(self, request: ModelRequest, body: dict[str, Any],
+                       number: int) -> AsyncGenerator[ModelEvent, None]:
         assert self._secret is not None
         headers = {"Authorization": f"Bearer {self._secret.reveal()}", "Accept": "text/event-stream"}
-        state = _State(request.turn_index)
-        run.assembler = state.assembler
+        reader = ChatReader(request.turn_index, self.profile, f"{SOURCE}'s tool_calls")
         try:
-            async with self._client.stream("POST", self.host + PATH, json=self.body(request),
+            async with self._client.stream("POST", self.host + PATHS[self.profile.kind], json=body,
                                            headers=headers) as response:
-                await self._check_head(response)
-                async for event in self._events(response, state, run.attempts):
-                    yield event
-        except BackendError:
+                await self._check_status(response)
+                async for payload in self._payloads(response):
+                    for delta in reader.feed(payload):
+                        yield delta
+            for event in reader.finish(self.model, self.token_counter, number):
+                yield event
+        except BackendError as err:
+            err.partial_text = reader.raw_text
             raise
         except httpx.HTTPError as exc:
-            raise error_from_httpx(exc, self._secret, streaming=state.assembler.raw_text != "",
-                                   timeouts=self.timeouts) from None
+            error = error_from_httpx(exc, self._secret, streaming=reader.raw_text != "", timeouts=self.timeouts)
+            error.partial_text = reader.raw_text
+            raise error from None
 
-    async def _check_head(self, response: httpx.Response) -> None:
+    async def _check_status(self, response: httpx.Response) -> None:
         if response.status_code == 200:
             return
         raw = (await response.aread()).decode("utf-8", "replace")
         message = raw
-        try:
-            payload = json.loads(raw)
-            message = (payload.get("base_resp") or {}).get("status_msg") or raw
-        except (json.JSONDecodeError, AttributeError):
-            pass
+        with contextlib.suppress(MalformedResponse, AttributeError):  # a body that is not the usual shape
+            message = (decode_json(raw, SOURCE).get("base_resp") or {}).get("status_msg") or raw
         raise error_for_status(response.status_code, redact(message[:500], self._secret),
                                retry_after=parse_retry_after(response.headers.get("retry-after")))
 
-    async def _events(self, response: httpx.Response, state: _State, attempts: int) -> AsyncIterator[ModelEvent]:
+    async def _payloads(self, response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+        """Every payload of the answer, each checked for an error in ``base_resp`` first."""
         if "application/json" in response.headers.get("content-type", ""):
-            payloads: AsyncIterator[Any] = _one(await self._json(response))
+            payloads: AsyncIterator[Any] = _one(decode_json(await response.aread(), SOURCE))
         else:
-            payloads = sse_payloads(response.aiter_lines(), self.timeouts, "the MiniMax API")
+            payloads = sse_payloads(response.aiter_lines(), self.timeouts, SOURCE)
         async for payload in payloads:
-            self._check(payload)
-            if payload.get("usage"):
-                state.usage = payload["usage"]
-            for choice in payload.get("choices") or ():
-                if choice.get("finish_reason"):
-                    state.finish = choice["finish_reason"]
-                if payload.get("object") == "chat.completion" and "message" in choice:
-                    state.final = choice["message"]
-                    for delta in state.whole(choice["message"]):
-                        yield delta
-                else:
-                    for delta in state.delta(choice.get("delta") or {}):
-                        yield delta
-        if state.finish is None:
-            raise StreamInterrupted("the stream ended without a finish reason")
-        for event in self._finish(state, attempts):
-            yield event
-
-    async def _json(self, response: httpx.Response) -> Any:
-        try:
-            return json.loads(await response.aread())
-        except json.JSONDecodeError as exc:
-            raise MalformedResponse(f"the MiniMax API sent a body that is not JSON ({exc})") from None
-
-    def _finish(self, state: _State, attempts: int) -> list[ModelEvent]:
-        finish = state.finish or "stop"
-        out: list[ModelEvent] = []
-        deltas, turn, block = finish_turn(state.assembler, state.calls, finish)
-        out += deltas
-        usage = state.usage
-        details = usage.get("completion_tokens_details") or {}
-        thinking = details.get("reasoning_tokens")
-        out.append(ModelResponse(
-            turn=turn,
-            usage=self.usage_for(turn, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
-                                 attempts, thinking_tokens=int(thinking) if thinking is not None else None),
-            finish_reason=finish_reason(state.finish, turn),
-            raw_text=state.assembler.raw_text + block,
-            model=self.model,
-        ))
-        return out
+            if not isinstance(payload, dict):
+                raise MalformedResponse(f"{SOURCE} sent a JSON value that is not an object")
+            base = payload.get("base_resp") or {}
+            error = error_for_base_resp(int(base.get("status_code") or 0),
+                                        redact(str(base.get("status_msg") or ""), self._secret))
+            if error is not None:
+                raise error
+            yield payload
 
 
 async def _one(value: Any) -> AsyncIterator[Any]:
     yield value
+
+
+__all__ = ["CHINA_HOST", "ENV_KEY", "GLOBAL_HOST", "PATH", "MiniMax", "error_for_base_resp"]

@@ -5,6 +5,10 @@ What it reproduces (wire-format notes §6): the thinking in ``reasoning_content`
 a default ``max_completion_tokens`` of 8192, temperature and ``tool_choice`` validation, the bearer key
 check, and a stream whose last event is the whole ``chat.completion`` again.
 
+The OpenAI-compatible route ``/v1/chat/completions`` is served too, as the platform documents it for M2
+(M1 there is unverified): the same body and errors, the ``<think>`` block left in ``content``, and a
+stream that ends with ``data: [DONE]`` after the finish chunk, without repeating the message.
+
 How the hosted service turns M1's text into calls is not documented; this server takes each line of a
 ``<tool_calls>`` block that names a tool, and passes its arguments on as written (re-serialized when they
 are valid JSON), so that a client sees malformed arguments instead of losing them.
@@ -27,6 +31,7 @@ from m1agent.testing.server import Generation, ScriptedServer, ScriptEntry, Scri
 from m1agent.testing.vllm import render_chat
 
 PATH = "/v1/text/chatcompletion_v2"
+OPENAI_PATH = "/v1/chat/completions"
 DEFAULT_MAX_COMPLETION_TOKENS = 8192
 _BLOCK = re.compile(r"<tool_calls>(.*?)</tool_calls>|<tool_calls>(.*)", re.DOTALL)
 
@@ -87,7 +92,7 @@ class MiniMaxServer(ScriptedServer):
     streams with ``data: [DONE]`` after the final aggregate event.
     """
 
-    generation_paths = frozenset({PATH})
+    generation_paths = frozenset({PATH, OPENAI_PATH})
 
     def __init__(
         self,
@@ -124,7 +129,7 @@ class MiniMaxServer(ScriptedServer):
                 "object": "chat.completion", "usage": None, "base_resp": _base_resp(code, message)}
 
     async def handle(self, request: HTTPRequest, body: Any) -> Reply | StreamReply:
-        if request.path != PATH or request.method != "POST":
+        if request.path not in self.generation_paths or request.method != "POST":
             return json_reply({"base_resp": _base_resp(404, "not found")}, 404)
         if not self.bearer_ok(request):
             return json_reply(self._error_body(1004, "login fail: Please carry the API secret key in the "
@@ -146,14 +151,15 @@ class MiniMaxServer(ScriptedServer):
         prompt = render_chat(body.get("messages") or [], body.get("tools"))
         limit = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_COMPLETION_TOKENS
         gen = self.generate(output, prompt, max_tokens=int(limit))
-        reasoning, content, calls = split_output(gen.text, think_in_content=self.think_in_content)
+        openai_route = request.path == OPENAI_PATH
+        reasoning, content, calls = split_output(gen.text, think_in_content=self.think_in_content or openai_route)
         whole = self._whole(gen, reasoning, content, calls)
         if not body.get("stream"):
             if fault is not None:
                 return await fail_whole(fault, self.stopping)
             self.commit_output()
             return json_reply(whole)
-        events = self._events(gen, reasoning, content, calls, whole)
+        events = self._events(gen, reasoning, content, calls, whole, repeat_whole=not openai_route)
         error_event = sse(self._error_body(fault.code, fault.message)) if fault and fault.kind == "base_resp" else b""
         return StreamReply(play(events, fault, delay=self.chunk_delay, stopping=self.stopping,
                                 on_complete=self.commit_output, error_event=error_event))
@@ -187,7 +193,7 @@ class MiniMaxServer(ScriptedServer):
                 "output_sensitive_type": 0, "output_sensitive_int": 0, "base_resp": _base_resp()}
 
     def _events(self, gen: Generation, reasoning: str, content: str, calls: list[tuple[str, str]],
-                whole: dict[str, Any]) -> list[Event]:
+                whole: dict[str, Any], *, repeat_whole: bool = True) -> list[Event]:
         def chunk(sent: int, delta: dict[str, Any], finish: str | None = None) -> Event:
             choice: dict[str, Any] = {"index": 0, "delta": {"role": "assistant", **delta}}
             if finish:
@@ -206,7 +212,12 @@ class MiniMaxServer(ScriptedServer):
         for index, call in enumerate(whole["choices"][0]["message"].get("tool_calls", [])):
             events.append(chunk(sent, {"tool_calls": [{"index": index, **call}]}))
         events.append(chunk(sent, {"content": ""}, whole["choices"][0]["finish_reason"]))
-        events.append(Event(sent, sse(whole)))
-        if self.send_done:
+        if repeat_whole:
+            events.append(Event(sent, sse(whole)))
+        else:  # OpenAI's form: usage in a last chunk without choices (reasoning tokens not claimed)
+            usage = {k: v for k, v in whole["usage"].items() if k != "completion_tokens_details"}
+            events.append(Event(sent, sse({"id": whole["id"], "choices": [], "created": whole["created"],
+                                           "model": self.model, "object": "chat.completion.chunk", "usage": usage})))
+        if self.send_done or not repeat_whole:
             events.append(Event(sent, SSE_DONE))
         return events

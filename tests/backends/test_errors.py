@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from m1agent.backends import VLLM, Completions, MiniMax, RetryPolicy
-from m1agent.backends._http import NO_RETRIES
+from m1agent.backends.transport import NO_RETRIES
 from m1agent.errors import (
     AuthenticationFailed,
     BackendError,
@@ -144,7 +144,7 @@ async def test_key_never_in_repr_errors_or_logs(pair: Pair, counter: Any, caplog
 
 
 def test_retry_after_header_forms() -> None:
-    from m1agent.backends._http import parse_retry_after
+    from m1agent.backends.transport import parse_retry_after
 
     assert parse_retry_after("2.5") == 2.5
     assert parse_retry_after(None) is None

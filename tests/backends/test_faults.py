@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from m1agent.backends import RetryPolicy
-from m1agent.backends._http import NO_RETRIES
+from m1agent.backends.transport import NO_RETRIES
 from m1agent.errors import (
     BackendUnavailable,
     InvalidRequest,

@@ -9,7 +9,6 @@ import openai
 import pytest
 
 from m1agent.backends import Completions, MiniMax
-from m1agent.backends.minimax import clamp_unit
 from m1agent.protocol.types import ProblemKind, ThinkingDelta
 from m1agent.testing import Fault, MiniMaxServer, VLLMServer
 
@@ -117,7 +116,6 @@ async def test_hosted_request_fields(counter: Any) -> None:
     assert cold["max_completion_tokens"] == 40_000 and cold["stream"] is True
     assert hot["temperature"] == 1.0 and hot["max_completion_tokens"] == 1234
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
-    assert clamp_unit(0.5) == 0.5
 
 
 async def test_hosted_default_limit_truncates_thinking(counter: Any) -> None:
