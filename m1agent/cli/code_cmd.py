@@ -57,10 +57,11 @@ async def _session(config: CodingConfig, repo: Path, console: Console, *, resume
                   "[dim]Changes go to a sandboxed copy; /diff shows them, /apply writes them to your checkout. "
                   "/help lists the commands.[/dim]")
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(backend.aclose)  # last: /model's backends share its connections
+        stack.push_async_callback(backend.aclose)
         with console.status("starting the sandbox…"):
             env = await stack.enter_async_context(coding_environment(config, repo, backend=backend))
         session = TerminalSession(env, console, history_file=config.sessions_path.parent / "history")
+        stack.push_async_callback(session.aclose)  # the backends /model built
         if resume and not await session.resume(resume):
             console.print(f"[red]no session {escape(resume)}[/red] under {config.sessions_path}: "
                           "see `m1agent sessions`")

@@ -216,8 +216,10 @@ async def coding_environment(
     checkout = Path(repo).resolve()
     if not checkout.is_dir():
         raise ConfigError(f"{repo} is not a folder", hint="pass the repository's root folder")
-    resolved = backend if backend is not None else make_backend(config.backend)
     async with contextlib.AsyncExitStack() as stack:
+        if backend is None:  # built here, so closed here; a backend passed in is its caller's to close
+            backend = make_backend(config.backend)
+            stack.push_async_callback(backend.aclose)
         box = DockerSandbox(sandbox_config(config), client=client)
         await stack.enter_async_context(box)
         await box.open_repo(checkout)
@@ -227,7 +229,7 @@ async def coding_environment(
 
             mcp = await stack.enter_async_context(MCPToolset(config.mcp_servers))
         agent = build_coding_agent(
-            config, checkout, sandbox=box, backend=resolved, approver=approver, mcp=mcp, extra_tools=extra_tools,
+            config, checkout, sandbox=box, backend=backend, approver=approver, mcp=mcp, extra_tools=extra_tools,
             repo_root=f"{box.config.workdir}/{box.config.repo_dest}", workdir=box.config.workdir,
         )
         yield CodingEnvironment(agent, box, Workspace(box, checkout), config, checkout, mcp)

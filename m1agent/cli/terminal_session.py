@@ -5,7 +5,8 @@ Ctrl-C during a run cancels the run (the transcript keeps what happened) and ret
 
 The agent is configuration: a slash command that changes the thinking budget, the model or the mode
 swaps in a new agent made with ``Agent.replace`` (same session store), never changes the one a run
-may still hold. What happens to the conversation (a compaction too) is recorded by the agent.
+may still hold. Another model is another backend, built from the session's backend settings as the
+first one was. What happens to the conversation (a compaction too) is recorded by the agent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.panel import Panel
 
 from m1agent.agent import Agent
 from m1agent.backends.base import Backend
+from m1agent.cli.backend_options import make_backend
 from m1agent.cli.coding import CodingEnvironment, coding_policies
 from m1agent.cli.display import EventPrinter, ThinkingFold
 from m1agent.cli.repl import Prompter
@@ -56,6 +58,7 @@ class TerminalSession:
     _shown: dict[str, asyncio.Event] = field(default_factory=dict, init=False)
     _asking: bool = field(default=False, init=False)
     _held: list[RunEvent] = field(default_factory=list, init=False)
+    _built: list[Backend] = field(default_factory=list, init=False)  # by switch_model; closed by aclose
 
     def __post_init__(self) -> None:
         self._agent = self.env.agent
@@ -217,9 +220,12 @@ class TerminalSession:
         self.status.mode = mode
 
     def switch_model(self, model: str) -> None:
-        """The same server asked for ``model`` from the next run on."""
-        self._agent = self._agent.replace(backend=self._agent.backend.with_model(model))
-        self.status.model = model
+        """The configured server asked for ``model`` from the next run on: a backend built from the
+        config's backend settings with the new name, so that it finds its key and host as the first did."""
+        backend = make_backend(replace(self.env.config.backend, model=model))
+        self._built.append(backend)
+        self._agent = self._agent.replace(backend=backend)
+        self.status.model = backend.model
 
     async def compact(self) -> tuple[int, CompactionResult | None]:
         """Compact the conversation now; the agent records it in the transcript as any compaction.
@@ -260,6 +266,12 @@ class TerminalSession:
         except WorkspaceError as exc:  # the conversation still resumes; the person learns why the changes did not
             return f"its saved changes were not put back: {exc}"
         return "its changes are back in the working copy (/diff)"
+
+    async def aclose(self) -> None:
+        """Close the backends ``switch_model`` built; the first backend is its maker's to close."""
+        built, self._built = self._built, []
+        for backend in built:
+            await backend.aclose()
 
     def new_conversation(self) -> None:
         """The next message starts a new session; spending so far stays on the status line."""

@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from m1agent.backends import Completions
 from m1agent.cli.coding import coding_environment
-from m1agent.cli.config import CodingConfig, Rules
+from m1agent.cli.config import BackendSettings, CodingConfig, Rules
 from m1agent.cli.terminal_session import TerminalSession
 from m1agent.cli.workspace import saved_workspace
 from m1agent.events import ContextChanged, ToolCallFinished
@@ -36,16 +37,22 @@ SCRIPT = [
 ]
 
 
-async def test_thinking_mode_compact_model_and_resume_go_through_the_agent(tmp_path: Path) -> None:
+async def test_thinking_mode_compact_model_and_resume_go_through_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "big.txt").write_text(BIG)
     sessions = tmp_path / "sessions"
-    config = CodingConfig(mode="auto", sessions_dir=str(sessions), rules=Rules(read_tools=["calc__echo"]),
-                          mcp_servers={"calc": {"command": sys.executable, "args": [str(SERVER)]}})
+    monkeypatch.setenv("M1AGENT_TEST_KEY", "sesame")
     console = Console(record=True, width=150, color_system=None)
-    with VLLMServer(script=SCRIPT) as server:
-        async with coding_environment(config, repo, backend=Completions(server.base_url)) as env:
+    with VLLMServer(script=SCRIPT, api_key="sesame") as server:
+        # As `m1agent code --base-url URL --raw` has it: the backend is the config's, its key in a variable.
+        backend_settings = BackendSettings(url=server.base_url, raw=True, api_key_env="M1AGENT_TEST_KEY")
+        config = CodingConfig(mode="auto", sessions_dir=str(sessions), rules=Rules(read_tools=["calc__echo"]),
+                              mcp_servers={"calc": {"command": sys.executable, "args": [str(SERVER)]}},
+                              backend=backend_settings)
+        async with coding_environment(config, repo) as env:
             session = TerminalSession(env, console)
             assert session.history() == [] and session.session_id is None
             await session.run("Write a.txt.")
@@ -75,17 +82,22 @@ async def test_thinking_mode_compact_model_and_resume_go_through_the_agent(tmp_p
             log.close()
             assert BIG not in json.dumps([getattr(m, "content", "") for m in session.history()])
 
-            backend = session.backend
+            backend, before = session.backend, session.agent
             session.switch_model("MiniMaxAI/another")
+            # A new backend built from the config's settings (its key too), a new agent; the old ones unchanged.
+            assert session.backend is not backend and isinstance(session.backend, Completions)
             assert session.backend.model == "MiniMaxAI/another" and backend.model == "MiniMaxAI/MiniMax-M1-80k"
+            assert before.backend is backend and session.status.model == "MiniMaxAI/another"
             await session.run("Hello?")
             assert server.bodies[-1]["model"] == "MiniMaxAI/another"  # the server does not serve it: 404
+            assert server.requests[-1].headers.get("authorization") == "Bearer sesame"
 
             session.new_conversation()
             assert session.session_id is None and session.history() == []
             assert not await session.resume("s_missing")
             assert await session.resume(sid)
             assert session.session_id == sid and session.history()
+            await session.aclose()  # closes the backend /model built; the first is the environment's
     text = console.export_text()
     assert "Wrote a.txt." in text and "does not exist" in text
     assert "its saved changes were not put back: the working copy has changes of its own" in text
