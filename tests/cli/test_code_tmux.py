@@ -209,6 +209,8 @@ def test_multi_line_input_answers_n_and_always_modes_thinking_context_clear_and_
         assert all(f"/{name}" in out for name in ("context", "cost", "thinking", "compact", "mcp", "model", "undo"))
         screen.type_line("/model")
         screen.wait_for("backend completions · model MiniMaxAI/MiniMax-M1-80k · context window 131,072")
+        screen.type_line("/model MiniMaxAI/other")  # a backend built from the same flags, another name
+        screen.wait_for("backend completions · model MiniMaxAI/other · context window")
         screen.type_line("/mcp")
         out = screen.wait_for("demo:")
         assert "echo" in out.split("demo:")[-1]
