@@ -11,6 +11,10 @@ Spans nest as the run did: ``invoke_agent`` (the run) > ``turn N`` > ``chat MODE
 ``gen_ai.response.finish_reasons``, ``gen_ai.tool.name``, ``error.type``...). Nothing here is called by the
 loop: the tracer only reads events, so it cannot slow a run down or change what it does. Spans are timed
 when the tracer sees an event, so feed it the live stream.
+
+A resumed run is a trace of its own (``m1agent.run.resumed``, the same ``gen_ai.conversation.id`` and
+``m1agent.run.id`` as the part before the pause): the calls its earlier turn asked for run under a
+``turn N`` span marked ``m1agent.turn.continued``, and its token counts are those spent after resuming.
 """
 
 from __future__ import annotations
@@ -28,16 +32,21 @@ from m1agent.events import (
     RunEvent,
     RunFinished,
     RunStarted,
+    SideRequest,
     ThinkingRecovery,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
     TurnStarted,
 )
+from m1agent.result import RunResult
+from m1agent.usage import Usage
 
 PROVIDER = "minimax"
 _TRACER_NAME = "m1agent"
 _ERROR_STOPS = frozenset({"backend_error", "error"})
+# What a stream yields before its RunStarted: the calls an earlier run left open, and a thinking policy change.
+_BEFORE_RUN = (ToolCallFinished, ContextChanged)
 
 
 def _otel() -> Any:
@@ -65,12 +74,23 @@ class OTelTracer:
         self._turns: dict[int, Any] = {}
         self._model_calls: dict[int, Any] = {}
         self._tools: dict[str, Any] = {}
+        # What the run span has seen spent: RunFinished counts a resumed run's part before the pause too.
+        self._usage = Usage()
+        self._cost: float | None = None
+        self._early: list[RunEvent] = []
 
     def on_event(self, event: RunEvent) -> None:
         """Start or end the spans this event marks; notable moments become span events."""
+        if self._run is None and isinstance(event, _BEFORE_RUN):
+            # Settled as the run starts, before its RunStarted: they go under the run's span once it exists.
+            self._early.append(event)
+            return
         match event:
             case RunStarted():
+                early, self._early = self._early, []
                 self._start_run(event)
+                for held in early:
+                    self.on_event(held)
             case TurnStarted():
                 self._start_turn(event)
             case TurnFinished():
@@ -100,6 +120,13 @@ class OTelTracer:
                            {"m1agent.limit": limit, "m1agent.used": used, "m1agent.maximum": maximum})
             case ContextChanged(what=what, detail=detail):
                 self._note(None, "m1agent.context_changed", {"m1agent.what": what, "m1agent.detail": detail})
+            case SideRequest(purpose=purpose, usage=usage, cost=cost, model=model):
+                # Made between turns and reported once done, so it has no time of its own to be a span.
+                self._count(usage, cost)
+                self._note(None, "m1agent.side_request", {
+                    "m1agent.purpose": purpose, "gen_ai.response.model": model,
+                    "gen_ai.usage.input_tokens": usage.input_tokens, "gen_ai.usage.output_tokens": usage.output_tokens,
+                    "gen_ai.usage.reasoning.output_tokens": usage.thinking_tokens})
 
     def close(self, error: BaseException | None = None) -> None:
         """End every span still open: the stream stopped before ``RunFinished`` (left early, or it raised).
@@ -109,9 +136,11 @@ class OTelTracer:
         """
         run = self._run
         self._run = None
+        self._early.clear()
         self._end_children()
         if run is None:
             return
+        self._set_usage(run)
         if error is not None:
             self._fail(run, type(error).__name__, str(error))
         else:
@@ -138,6 +167,7 @@ class OTelTracer:
 
     def _start_run(self, event: RunStarted) -> None:
         self.close()  # a stream holds one run: whatever is left open came from a previous one
+        self._usage, self._cost = Usage(), None
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": PROVIDER,
             "gen_ai.agent.name": self.agent_name, "gen_ai.conversation.id": event.session_id,
@@ -172,7 +202,29 @@ class OTelTracer:
         self._model_calls[event.turn_index] = self._child(
             f"chat {self.model}".strip(), turn, attributes, self._trace.SpanKind.CLIENT)
 
+    def _turn(self, index: int) -> Any:
+        """The span of turn ``index``; opened now when the turn's model call came before this stream (a
+        resumed run carrying out the calls its last turn asked for)."""
+        turn = self._turns.get(index)
+        if turn is None and self._run is not None:
+            turn = self._turns[index] = self._child(
+                f"turn {index}", self._run, {"m1agent.turn.index": index, "m1agent.turn.continued": True})
+        return turn
+
+    def _count(self, usage: Usage, cost: float | None) -> None:
+        self._usage = self._usage + usage
+        if cost is not None:
+            self._cost = (self._cost or 0.0) + cost
+
+    def _set_usage(self, run: Any) -> None:
+        run.set_attribute("gen_ai.usage.input_tokens", self._usage.input_tokens)
+        run.set_attribute("gen_ai.usage.output_tokens", self._usage.output_tokens)
+        run.set_attribute("gen_ai.usage.reasoning.output_tokens", self._usage.thinking_tokens)
+        if self._cost is not None:
+            run.set_attribute("m1agent.cost.usd", self._cost)
+
     def _end_model_call(self, event: TurnFinished) -> None:
+        self._count(event.usage, event.cost)
         span = self._model_calls.pop(event.turn_index, None)
         if span is None:
             return
@@ -205,7 +257,7 @@ class OTelTracer:
         self._tools[event.call_id] = self._tool_span(event.turn_index, event.name, event.call_id)
 
     def _tool_span(self, turn_index: int, name: str, call_id: str) -> Any:
-        return self._child(f"execute_tool {name}", self._turns.get(turn_index, self._run), {
+        return self._child(f"execute_tool {name}", self._turn(turn_index), {
             "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.tool.call.id": call_id,
             "gen_ai.tool.type": "function",
         })
@@ -229,13 +281,9 @@ class OTelTracer:
         if run is None:
             return
         run.set_attribute("m1agent.stop_reason", event.stop_reason)
-        if event.usage is not None:
-            run.set_attribute("gen_ai.usage.input_tokens", event.usage.input_tokens)
-            run.set_attribute("gen_ai.usage.output_tokens", event.usage.output_tokens)
-            run.set_attribute("gen_ai.usage.reasoning.output_tokens", event.usage.thinking_tokens)
-        if event.cost is not None:
-            run.set_attribute("m1agent.cost.usd", event.cost)
-        exception = getattr(event.result, "exception", None)
+        self._set_usage(run)
+        # The transcript's RunFinished has no result; only the live stream's carries the exception.
+        exception = event.result.exception if isinstance(event.result, RunResult) else None
         if exception is not None or event.stop_reason in _ERROR_STOPS:
             self._fail(run, type(exception).__name__ if exception is not None else event.stop_reason, event.error)
         run.end()

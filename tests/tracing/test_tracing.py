@@ -20,6 +20,7 @@ from m1agent import Agent, RunFinished, RunStarted, ToolCallStarted, ToolReturn,
 from m1agent.backends import Completions, RetryPolicy
 from m1agent.testing import VLLMServer
 from m1agent.testing.faults import Fault
+from m1agent.thinking import ReasoningHistory, ThinkingBudget, ThinkingGovernor
 from m1agent.tracing import OTelTracer, traced
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,3 +207,101 @@ async def test_the_readme_tracing_snippet_runs_as_written(global_spans: InMemory
         await namespace["main"](agent)
     names = {s.name for s in global_spans.get_finished_spans()}
     assert {"invoke_agent m1agent", "turn 0", "turn 1", f"chat {MODEL}", "execute_tool add"} <= names
+
+
+
+@tool(needs_approval=True)
+def release(version: str) -> str:
+    """Release a version."""
+    return f"released {version}"
+
+
+async def paused_release(agent: Agent, provider: TracerProvider) -> str:
+    """A run that stops for an approval of ``release`` (call ``call_0_0``, asked in turn 0): its session."""
+    events = [e async for e in traced(agent.stream("Release 1.0."), provider, model=MODEL)]
+    assert isinstance(events[-1], RunFinished) and events[-1].stop_reason == "approval_pending"
+    return events[0].session_id if isinstance(events[0], RunStarted) else ""
+
+
+async def test_a_resumed_run_traces_the_calls_its_earlier_turn_asked_for(
+    spans: Any, counter: Any, tmp_path: Path
+) -> None:
+    provider, exporter = spans
+    script = [call("release", version="1.0"), "<think>\nDone.\n</think>\nReleased."]
+    async with VLLMServer(script=script, counter=counter) as server:
+        agent = Agent(Completions(server.base_url), tools=[release], sessions=tmp_path)
+        session_id = await paused_release(agent, provider)
+        paused = by_name(exporter)
+        exporter.clear()
+        resumed = agent.stream(None, session_id=session_id, approvals={"call_0_0": True})
+        events = [e async for e in traced(resumed, provider, model=MODEL)]
+    assert isinstance(events[-1], RunFinished) and events[-1].stop_reason == "completed"
+    asked = paused["turn 0"]
+    assert [e.name for e in asked.events] == ["m1agent.approval_requested"]
+    assert paused["invoke_agent m1agent"].status.status_code == StatusCode.UNSET
+    assert "execute_tool release" not in paused
+
+    named = by_name(exporter)
+    run, turn, release_span = named["invoke_agent m1agent"], named["turn 0"], named["execute_tool release"]
+    assert run.attributes is not None and run.attributes["m1agent.run.resumed"] is True
+    assert run.attributes["gen_ai.conversation.id"] == session_id
+    assert run.attributes["m1agent.run.id"] == paused["invoke_agent m1agent"].attributes["m1agent.run.id"]  # type: ignore[index]
+    assert [e.name for e in run.events] == ["m1agent.approval_resolved"]
+    # The call runs under the turn that asked for it, opened again in this trace, as the run's first turn.
+    assert parent_of(release_span) == span_id(turn) and parent_of(turn) == span_id(run)
+    assert turn.attributes is not None and turn.attributes["m1agent.turn.continued"] is True
+    assert release_span.status.status_code == StatusCode.UNSET
+    assert parent_of(named["turn 1"]) == span_id(run) and turn.end_time <= named["turn 1"].start_time  # type: ignore[operator]
+    # The resumed part's tokens: its own model call's, not the whole run's again.
+    chat = named[f"chat {MODEL}"]
+    assert chat.attributes is not None and parent_of(chat) == span_id(named["turn 1"])
+    for key in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.reasoning.output_tokens"):
+        spent = chat.attributes[key]
+        assert isinstance(spent, int) and spent > 0 and run.attributes[key] == spent
+
+
+async def test_calls_an_earlier_run_left_open_are_settled_inside_the_next_run(
+    spans: Any, counter: Any, tmp_path: Path
+) -> None:
+    provider, exporter = spans
+    script = [call("release", version="1.0"), "<think>\nFine.\n</think>\nNot released."]
+    async with VLLMServer(script=script, counter=counter) as server:
+        agent = Agent(Completions(server.base_url), tools=[release], sessions=tmp_path)
+        session_id = await paused_release(agent, provider)
+        exporter.clear()
+        # A new prompt instead of an answer: the pending call is closed before the new run's RunStarted.
+        events = [e async for e in traced(agent.stream("Never mind.", session_id=session_id), provider)]
+    assert not isinstance(events[0], RunStarted)
+    named = by_name(exporter)
+    run, settled = named["invoke_agent m1agent"], named["execute_tool release"]
+    assert parent_of(settled) == span_id(named["turn 0"]) and parent_of(named["turn 0"]) == span_id(run)
+    assert settled.status.status_code == StatusCode.ERROR and settled.attributes is not None
+    assert settled.attributes["error.type"] == "interrupted"
+    assert run.status.status_code == StatusCode.UNSET
+    assert run.attributes is not None and run.attributes["m1agent.stop_reason"] == "completed"
+
+
+async def test_a_side_request_is_counted_in_the_run_and_noted_on_it(spans: Any, counter: Any) -> None:
+    provider, exporter = spans
+    governor = ThinkingGovernor(ThinkingBudget(per_turn=1_000, answer_reserve=200),
+                                history=ReasoningHistory("summarize"), effort=None)
+    script = ["<think>\nA greeting.\n</think>\nHello.", "<think>\nShort.\n</think>\nGreeted the user.",
+              "<think>\nAgain.\n</think>\nHello again."]
+    async with VLLMServer(script=script, counter=counter) as server:
+        agent = Agent(Completions(server.base_url), thinking=governor)
+        first = await agent.run("Hi")
+        # The second run summarizes the first run's thought before its own turn: a request besides the turn.
+        events = [e async for e in traced(agent.stream("Hi again", session_id=first.session_id), provider)]
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.usage is not None and finished.usage.requests == 2
+    named = by_name(exporter)
+    run, chat = named["invoke_agent m1agent"], named[f"chat {MODEL}"]
+    notes = [e for e in run.events if e.name == "m1agent.side_request"]
+    assert len(notes) == 1 and notes[0].attributes is not None
+    assert notes[0].attributes["m1agent.purpose"] == "thinking_summary"
+    assert run.attributes is not None and chat.attributes is not None
+    for key in ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.reasoning.output_tokens"):
+        side, own = notes[0].attributes[key], chat.attributes[key]
+        assert isinstance(side, int) and isinstance(own, int) and side > 0
+        assert run.attributes[key] == side + own
+    assert run.attributes["gen_ai.usage.input_tokens"] == finished.usage.input_tokens
