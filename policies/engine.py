@@ -1,13 +1,18 @@
 """The policy engine: rules run at three points of a turn, every decision is audited with its reason.
 
-It implements the core ``Policy`` protocol (and ``EndsRun``), so the agent loop needs nothing else.
+It implements the core ``Policy`` protocol, ``EndsRun`` and ``StatefulPolicy``, so the agent loop
+needs nothing else. The engine an ``Agent`` holds is configuration: each run works on
+``for_session(state)``, a copy whose conversation state came from the session's transcript, so two
+sessions never share what one user confirmed, and a resumed run knows what the live one knew.
 A rule that raises never crashes the run: the call is refused (fail closed) and the error audited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from m1agent.policies.audit import AuditEntry, AuditPoint, AuditSink, now
 from m1agent.policies.rules.base import PolicyContext, Rule
@@ -58,10 +63,30 @@ class PolicyEngine:
         self.name = name
         self.state = ConversationState()
         self.audit: list[AuditEntry] = []
+        # This copy's own verdicts by call id: a call it refused did not run, so after_call skips it.
+        self._refused: set[str] = set()
         self._turn_rules = [r for r in self.rules if _overrides(r, "check_turn")]
         self._call_rules = [r for r in self.rules if _overrides(r, "check_call")]
         self._after_rules = [r for r in self.rules if _overrides(r, "after_call")]
         self._transfer = next((r for r in self.rules if isinstance(r, PostTransferStop)), None)
+
+    # --- per-session copies (StatefulPolicy) ---------------------------------------------------
+
+    def for_session(self, state: Mapping[str, Any] | None) -> PolicyEngine:
+        """A copy for one run holding ``state`` (from ``export_state``; ``None``: a new conversation).
+
+        Rules, view, clock and sinks are shared (they are configuration, or the domain itself);
+        the conversation state and the audit log belong to the copy.
+        """
+        clone = copy.copy(self)
+        clone.state = ConversationState.from_json(state)
+        clone.audit = []
+        clone._refused = set()
+        return clone
+
+    def export_state(self) -> dict[str, Any]:
+        """The conversation state as JSON data (what ``for_session`` takes back)."""
+        return self.state.to_json()
 
     # --- the three points ---------------------------------------------------------------------
 
@@ -107,7 +132,12 @@ class PolicyEngine:
         return decision
 
     def after_call(self, call: ToolCallPart, result: ToolReturn, history: Sequence[Message]) -> None:
-        """Update the state from a result that ran; notes go to the audit log."""
+        """Update the state from a result that ran; notes go to the audit log. The loop reports
+        refused calls too: one this engine refused did not run, so nothing is learned from it."""
+        call_id = str(getattr(call, "id", ""))
+        if call_id and call_id in self._refused:
+            self._refused.discard(call_id)
+            return
         ctx = self._context(history)
         state = self.state
         if call.name in self.write_tools:
@@ -144,6 +174,7 @@ class PolicyEngine:
         """Forget the conversation (state and audit log), e.g. between tasks."""
         self.state = ConversationState()
         self.audit = []
+        self._refused = set()
         invalidate = getattr(self.view, "invalidate", None)
         if callable(invalidate):
             invalidate()
@@ -170,6 +201,8 @@ class PolicyEngine:
         if decision.action == "deny":
             state.denials += 1
             state.consecutive_denials += 1
+            if getattr(call, "id", ""):
+                self._refused.add(str(call.id))
         elif point == "call":
             state.consecutive_denials = 0
         self._emit(point, call, decision.action, decision.rule, decision.reason)

@@ -160,7 +160,11 @@ def build_rules(
                                   deny=commands.get("deny", ()), unlisted=commands.get("unlisted", "ask")))
     confirmation = manifest.get("confirmation")
     if confirmation is not None:
-        rules.append(ConfirmationGate(confirmation.get("key_args", {}), detector=detector))
+        # "key_args" (older manifests) names gated tools; every argument is checked either way.
+        tools = set(confirmation.get("tools", ())) | set(confirmation.get("key_args", {}))
+        rules.append(ConfirmationGate(
+            tools, actions=confirmation.get("actions"), implied=confirmation.get("implied"),
+            labels=confirmation.get("labels"), enums=confirmation.get("enums"), detector=detector))
     return rules
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from m1agent.policies.audit import AuditEntry
 from m1agent.policies.pack import Pack, load_pack
 from m1agent.policies.tau.domain import TauDomain, TauView
 from m1agent.policies.tau.journal import Journal
@@ -154,7 +155,9 @@ class GoldReplay:
         gold = self.gold_hash(task)
         actions = [a for a in task.evaluation_criteria.actions or [] if a.requestor == "assistant"]
         script = self._script(actions)
-        engine = self.pack.build_engine(view=self.view, write_tools=self.writes)
+        # Each run works on a copy of the engine; the shared sink sees every copy's decisions.
+        audit: list[AuditEntry] = []
+        engine = self.pack.build_engine(view=self.view, write_tools=self.writes, sinks=[audit.append])
         turns = [turn for run in script.runs for turn in run]
         agent: Agent[None] = Agent(Replay.from_turns(turns), INSTRUCTIONS, self.tools, policies=[engine],
                       limits=Limits(max_turns=len(turns) + 5))
@@ -170,7 +173,7 @@ class GoldReplay:
         self.journal.restore()
         denials = [
             Denial(str(task.id), e.tool, e.rule, e.reason, e.call_id in script.gold_ids)
-            for e in engine.denials()
+            for e in audit if e.action == "deny"
         ]
         return TaskReplay(str(task.id), gold, end, len(actions), script.count, denials)
 
@@ -194,7 +197,8 @@ class GoldReplay:
                     script.call(reader, {arg: value}, gold=False)
                     read.add((kind, value))
             if action.name in self.writes:
-                script.say(f"I will now {action.name} with {json.dumps(arguments)}. Shall I proceed?")
+                what = action.name.replace("_", " ")
+                script.say(f"I will now {what} with {json.dumps(arguments)}. Shall I proceed?")
             script.call(action.name, arguments, gold=True)
             for arg, kind in readers.get(action.name, {}).items():
                 if isinstance(arguments.get(arg), str):

@@ -70,7 +70,10 @@ def test_a_rule_that_raises_fails_closed_and_never_crashes_the_engine() -> None:
     call = ToolCallPart("anything", {}, "c")
     decision = engine.check_call(call, [])
     assert decision.action == "deny" and decision.rule == "broken" and "KeyError" in decision.reason
-    engine.after_call(call, ToolReturn("x"), [])
+    entries = len(engine.audit)
+    engine.after_call(call, ToolReturn("x"), [])  # a call the engine refused did not run: nothing to learn
+    assert len(engine.audit) == entries
+    engine.after_call(ToolCallPart("anything", {}, "d"), ToolReturn("x"), [])
     assert engine.audit[-1].reason.startswith("state update failed: ValueError")
 
 

@@ -1,5 +1,5 @@
 """Property-based fuzzing: no sequence of calls and messages crashes the engine, and no write ever
-runs without an explicit yes that followed an agent message naming it."""
+runs without an explicit yes that followed an agent message naming it, and no yes releases two."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from m1agent.policies import KeywordYesDetector
-from m1agent.policies.rules.confirm import fingerprint
 from policy_shop import WRITES, shop_engine
 
 from m1agent.messages import AssistantMessage, Message, ToolResultMessage, UserMessage
@@ -55,13 +54,13 @@ step = st.one_of(
 )
 
 
-def explicitly_confirmed(call: ToolCallPart, history: list[Message], used: set[tuple[int, str]]) -> bool:
+def explicitly_confirmed(call: ToolCallPart, history: list[Message], used: set[int]) -> bool:
     """The invariant, derived independently of the gate: the latest user message is a yes and an agent
-    message with text comes before it (after the previous user message), unused for this call."""
+    message with text comes before it (after the previous user message), and no call used it yet."""
     user_index = max((i for i, m in enumerate(history) if isinstance(m, UserMessage)), default=-1)
     if user_index < 0 or not KeywordYesDetector().is_yes(history[user_index].content):  # type: ignore[union-attr]
         return False
-    if (user_index, fingerprint(call)) in used:
+    if user_index in used:
         return False
     for message in reversed(history[:user_index]):
         if isinstance(message, UserMessage):
@@ -81,7 +80,7 @@ def test_engine_never_crashes_and_never_writes_unconfirmed(signed_in: bool, step
     steps = SIGNED_IN + steps if signed_in else steps
     engine = shop_engine(max_consecutive_denials=10**6)
     history: list[Message] = []
-    used: set[tuple[int, str]] = set()
+    used: set[int] = set()
     for kind, *rest in steps:
         if kind == "propose":
             text, answer, call, result = rest
@@ -108,9 +107,7 @@ def test_engine_never_crashes_and_never_writes_unconfirmed(signed_in: bool, step
                 if call.name in WRITES:
                     assert explicitly_confirmed(call, history, used), (call, history)
                     event("a write was allowed")
-                    if not result.is_error:
-                        user_index = max(i for i, m in enumerate(history) if isinstance(m, UserMessage))
-                        used.add((user_index, fingerprint(call)))
+                    used.add(max(i for i, m in enumerate(history) if isinstance(m, UserMessage)))
                 engine.after_call(call, result, history)
             history.append(ToolResultMessage(call.id, call.name, result.content, result.is_error))
         engine.run_end()

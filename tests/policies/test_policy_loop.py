@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from m1agent.policies.audit import AuditEntry
 from m1agent.policies.engine import PolicyEngine
 from m1agent.policies.pack import load_pack
+from m1agent.policies.state import ConversationState
 from m1agent.policies.tau.domain import TauDomain, TauView
 from m1agent.policies.tau.journal import Journal
 
@@ -49,8 +52,9 @@ class Airline:
         self.journal = Journal(self.env)
         self.tools = [*TauDomain.tools(self.env), read_inbox]
 
-    def engine(self) -> PolicyEngine:
-        return load_pack("airline").build_engine(view=TauView(self.env))
+    def engine(self, audit: list[AuditEntry] | None = None) -> PolicyEngine:
+        sinks = [audit.append] if audit is not None else []
+        return load_pack("airline").build_engine(view=TauView(self.env), sinks=sinks)
 
     def status(self, reservation_id: str) -> Any:
         return self.env.tools.db.reservations[reservation_id].status
@@ -67,11 +71,24 @@ def airline(airline_env: Airline) -> Iterator[Airline]:
     airline_env.journal.restore()
 
 
+@dataclass
+class Seen:
+    """What the engine's per-run copies decided (through its audit sink), and the session's record of
+    the engine's state."""
+
+    audit: list[AuditEntry] = field(default_factory=list)
+    state: ConversationState = field(default_factory=ConversationState)
+
+    def denials(self) -> list[AuditEntry]:
+        return [e for e in self.audit if e.action == "deny"]
+
+
 async def converse(airline: Airline, script: list[str], prompts: list[str], counter: Any) -> tuple[
-        list[Any], list[ToolResultMessage], PolicyEngine, list[Any]]:
+        list[Any], list[ToolResultMessage], Seen, list[Any]]:
     """Run ``prompts`` as successive user messages of one session; returns results, tool results,
-    the engine and every policy event."""
-    engine = airline.engine()
+    what the engine saw and every policy event."""
+    seen = Seen()
+    engine = airline.engine(seen.audit)
     events: list[Any] = []
     async with VLLMServer(script=script, counter=counter) as server:
         agent: Agent[None] = Agent(VLLM(server.base_url), "Airline agent.", airline.tools, policies=[engine])
@@ -83,9 +100,10 @@ async def converse(airline: Airline, script: list[str], prompts: list[str], coun
                 if isinstance(event, RunStarted):
                     session = event.session_id
             results.append(events[-1])  # RunFinished
-    messages = agent.load_state(session).history  # type: ignore[arg-type]
-    tool_results = [m for m in messages if isinstance(m, ToolResultMessage)]
-    return results, tool_results, engine, [e for e in events if isinstance(e, PolicyDecision)]
+    state = agent.load_state(session)  # type: ignore[arg-type]
+    tool_results = [m for m in state.history if isinstance(m, ToolResultMessage)]
+    seen.state = ConversationState.from_json(state.policy_states.get(engine.name))
+    return results, tool_results, seen, [e for e in events if isinstance(e, PolicyDecision)]
 
 
 async def test_write_before_confirmation_is_denied_then_released_by_a_yes(airline: Airline, counter: Any) -> None:

@@ -68,7 +68,7 @@ def test_confirmation_gate_releases_a_write_after_details_and_a_yes(convo: Conve
     convo.say("I can cancel order #A1 (reason: no longer needed). Do you want me to go ahead?")
     convo.user("Maybe, let me think.")
     assert convo.call("cancel_order", **args) == "deny"
-    assert "not an explicit yes" in convo.last_reason()
+    assert "not an unconditional yes" in convo.last_reason()
     convo.say("I can cancel order A1 (reason: no longer needed). Confirm?")
     convo.user("Yes, go ahead.")
     assert convo.call("cancel_order", **args) == "allow"
@@ -82,7 +82,7 @@ def test_the_yes_covers_only_what_the_agent_named(convo: Conversation) -> None:
     convo.say("Shall I change the address of order #A1 to zip 10001?")
     convo.user("yes")
     assert convo.call("change_address", order_id="#A2", zip="10001") == "deny"
-    assert "did not name: #A2" in convo.last_reason()
+    assert "did not state order_id=#A2" in convo.last_reason()
     assert convo.call("change_address", order_id="#A1", zip="10001") == "allow"
 
 
@@ -100,6 +100,9 @@ def test_once_only_limit_per_argument(convo: Conversation) -> None:
     convo.say("Change the address of #A1 and #A2 to zip 10001?")
     convo.user("Yes please")
     assert convo.call("change_address", order_id="#A1", zip="10001") == "allow"
+    assert convo.call("change_address", order_id="#A2", zip="10001") == "deny"  # one yes, one call
+    convo.say("Now order #A2: change its address to zip 10001?")
+    convo.user("Yes")
     assert convo.call("change_address", order_id="#A2", zip="10001") == "allow"
     convo.say("Change the address of #A1 to zip 20002?")
     convo.user("Yes")
