@@ -44,7 +44,6 @@ if TOKENIZER is not None:
     os.environ[ENV_VAR] = str(TOKENIZER)
 else:
     os.environ.pop(ENV_VAR, None)  # a path that does not exist would be an error, not the estimate
-_skipped_for_tokenizer: list[str] = []
 
 
 def need_tokenizer() -> Path:
@@ -53,7 +52,6 @@ def need_tokenizer() -> Path:
         return TOKENIZER
     if os.environ.get("M1AGENT_REQUIRE_TOKENIZER") == "1":
         pytest.fail(NO_TOKENIZER)
-    _skipped_for_tokenizer.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
     pytest.skip(NO_TOKENIZER)
 
 
@@ -73,5 +71,7 @@ def counter() -> Any:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _skipped_for_tokenizer:
-        terminalreporter.write_line(f"{len(_skipped_for_tokenizer)} tests skipped: {NO_TOKENIZER}")
+    # One line for all of them, whatever the per-test skip lines say.
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_TOKENIZER in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped: {NO_TOKENIZER}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ WEATHER = ToolSpec(
     "Get the current weather",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
-
-
-@pytest.fixture(scope="session")
-def counter(tokenizer_dir: Path) -> Any:
-    from m1agent.tokens import load_counter
-
-    return load_counter(tokenizer_dir)
 
 
 @dataclass(frozen=True)

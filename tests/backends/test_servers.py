@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -59,7 +60,7 @@ async def test_continuation_is_appended_to_the_prompt(counter: Any) -> None:
     assert response.raw_text == LONG[len("<think>\nLet me think") :]
 
 
-def test_sync_context_manager_models_and_tokenize(counter: Any) -> None:
+def test_sync_context_manager_models_and_tokenize(counter: Any, tokenizer_dir: Path) -> None:
     with VLLMServer([], counter=counter, max_model_len=4096) as server:
         models = httpx.get(f"{server.base_url}/models").json()
         assert models["data"][0]["id"] == "MiniMaxAI/MiniMax-M1-80k"

@@ -15,7 +15,7 @@ from m1agent.testing import VLLMServer
 SERVERS = Path(__file__).resolve().parents[1] / "mcp" / "servers"
 
 
-def test_doctor_passes_and_fails_each_line_with_its_fix(tmp_path: Path) -> None:
+def test_doctor_passes_and_fails_each_line_with_its_fix(tmp_path: Path, tokenizer_dir: Path) -> None:
     config = tmp_path / "m1agent.toml"
     config.write_text(
         f'[mcp_servers.good]\ncommand = "{sys.executable}"\nargs = ["{SERVERS / "well_behaved.py"}"]\n'

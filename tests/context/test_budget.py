@@ -21,7 +21,7 @@ def big_repo(make_repo, synthetic):
 
 
 @pytest.mark.parametrize("budget", [1_500, 6_000, 25_000, 60_000])
-def test_exact_total_is_within_two_percent_under_the_budget(big_repo, counter, cache_dir, budget):
+def test_exact_total_is_within_two_percent_under_the_budget(big_repo, counter, cache_dir, budget, tokenizer_dir):
     result = pack_repository(big_repo, PackOptions(budget=budget, cache_dir=cache_dir), counter=counter)
     exact = counter.count(result.text)
     assert exact == result.total_tokens  # per-block counts add up to the whole text
@@ -31,7 +31,7 @@ def test_exact_total_is_within_two_percent_under_the_budget(big_repo, counter, c
     assert "full" in levels
 
 
-def test_query_pack_with_budget_fits_and_puts_focus_after_pack(big_repo, counter, cache_dir):
+def test_query_pack_with_budget_fits_and_puts_focus_after_pack(big_repo, counter, cache_dir, tokenizer_dir):
     opts = PackOptions(query="widget_77_3 scale", budget=8_000, cache_dir=cache_dir)
     result = pack_repository(big_repo, opts, counter=counter)
     assert counter.count(result.text) == result.total_tokens <= 8_000
@@ -49,7 +49,7 @@ def test_default_budget_is_as_much_as_helps_with_a_cap(big_repo, counter, cache_
     assert result.total_tokens < 0.5 * sum(e.tokens for e in full) + 30_000
 
 
-def test_own_tree_packs_under_budget(counter, cache_dir):
+def test_own_tree_packs_under_budget(counter, cache_dir, tokenizer_dir):
     result = pack_repository(ROOT, PackOptions(budget=40_000, cache_dir=cache_dir), counter=counter)
     assert counter.count(result.text) == result.total_tokens
     assert 0.98 * 40_000 <= result.total_tokens <= 40_000

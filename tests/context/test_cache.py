@@ -9,7 +9,7 @@ def _repo(make_repo, synthetic):
     return make_repo({f"pkg/m{i:02d}.py": synthetic(i, 90) for i in range(30)})
 
 
-def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir, synthetic):
+def test_warm_repack_does_not_reparse_or_recount(make_repo, counter, cache_dir, synthetic, tokenizer_dir):
     root = _repo(make_repo, synthetic)
     opts = PackOptions(query="widget scale value", budget=12_000, cache_dir=cache_dir)
     cold = pack_repository(root, opts, counter=counter)

@@ -22,7 +22,7 @@ def test_instructions_then_pack_then_focus_and_question(make_repo, counter, cach
     assert closing.content.index("Where are orders placed?") > closing.content.index("</focus>")
 
 
-def test_estimating_counter_packs_but_never_poisons_the_cache(make_repo, counter, cache_dir):
+def test_estimating_counter_packs_but_never_poisons_the_cache(make_repo, counter, cache_dir, tokenizer_dir):
     root = make_repo(FILES)
     opts = PackOptions(budget=1_000, cache_dir=cache_dir)
     rough = pack_repository(root, opts, counter=ApproxCounter())
