@@ -7,8 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from m1agent.policies.binding import Prose, states
 from m1agent.policies.rules.base import PolicyContext, Rule, arg_text
 
+from m1agent.messages import UserMessage
 from m1agent.policy import Decision
 from m1agent.protocol.types import ToolCallPart
 from m1agent.tool import ToolReturn
@@ -51,7 +53,9 @@ class Authentication(Rule):
     """No tool but the authenticating and exempt ones runs before a user is authenticated.
 
     The first successful authentication fixes the conversation's user; later lookups that find
-    someone else never switch it (one user per conversation).
+    someone else never switch it (one user per conversation). An authenticating call must look up
+    the identity the user stated: every value it is given (user id, email, name, zip) must appear,
+    as a whole value, in the user's own messages, not only in a tool result or the agent's guess.
     """
 
     def __init__(
@@ -69,11 +73,29 @@ class Authentication(Rule):
     def check_call(self, call: ToolCallPart, ctx: PolicyContext) -> Decision | None:
         if ctx.state.authenticated_user is not None:
             return None
-        if call.name in self.sources or call.name in self.exempt:
+        if call.name in self.sources:
+            return self._stated_by_user(call, ctx)
+        if call.name in self.exempt:
             return None
         return Decision.deny(
             f"The user is not authenticated yet, so `{call.name}` was not run. "
             f"First identify the user with {self._how}, using details the user gives you.",
+            self.name,
+        )
+
+    def _stated_by_user(self, call: ToolCallPart, ctx: PolicyContext) -> Decision | None:
+        arguments = call.arguments if isinstance(call.arguments, Mapping) else {}
+        given = {k: v for k, v in arguments.items() if isinstance(v, str) and v.strip()}
+        if not given:
+            return None
+        said = Prose("\n".join(m.content for m in ctx.history if isinstance(m, UserMessage)
+                                and isinstance(m.content, str)))
+        unstated = [f"{k} {v}" for k, v in given.items() if not states(said, k, v)]
+        if not unstated:
+            return None
+        return Decision.deny(
+            f"The user has not given {', '.join(unstated)}, so `{call.name}` was not run: authenticate only "
+            "the identity the user states in their own messages. Ask the user for it.",
             self.name,
         )
 

@@ -87,6 +87,8 @@ class _Script:
     runs: list[list[Turn]] = field(default_factory=list)
     gold_ids: set[str] = field(default_factory=set)
     count: int = 0
+    # what the user says first: the identity the authenticating call then looks up
+    opening: str = OPENING
 
     def call(self, name: str, arguments: dict[str, Any], *, gold: bool) -> None:
         part = ToolCallPart(name, arguments, call_id(self.count, 0))
@@ -165,7 +167,7 @@ class GoldReplay:
         for index, run in enumerate(script.runs):
             if not run:
                 continue
-            result = await agent.run(OPENING if index == 0 else YES, session_id=session)
+            result = await agent.run(script.opening if index == 0 else YES, session_id=session)
             session = result.session_id
             if result.stop_reason != "completed":
                 break
@@ -220,7 +222,9 @@ class GoldReplay:
     def _authenticate(self, script: _Script, user: str) -> None:
         sources = self.pack.manifest.get("auth", {}).get("sources", {})
         if "find_user_id_by_email" in sources:
-            profile = self.view.get("users", user) or {}
-            script.call("find_user_id_by_email", {"email": profile.get("email", "")}, gold=False)
+            email = str((self.view.get("users", user) or {}).get("email", ""))
+            script.opening = f"{OPENING} My email is {email}."
+            script.call("find_user_id_by_email", {"email": email}, gold=False)
         elif "get_user_details" in sources:
+            script.opening = f"{OPENING} My user id is {user}."
             script.call("get_user_details", {"user_id": user}, gold=False)

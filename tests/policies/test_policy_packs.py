@@ -80,7 +80,7 @@ def test_the_readme_pack_example_works(tmp_path: Path) -> None:
     pack = load_pack(tmp_path)
     view = DictView({"loans": {"L1": {"member_id": "m1", "overdue": False}, "L2": {"member_id": "m2"}}})
     engine = pack.build_engine(view=view)
-    history: list = [UserMessage("I'm member m1")]
+    history: list = [UserMessage("I'm Ann, member m1")]
     find = ToolCallPart("find_member", {"name": "Ann"}, "c1")
     assert engine.check_call(find, history).action == "allow"
     engine.after_call(find, ToolReturn("m1"), history)

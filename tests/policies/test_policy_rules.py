@@ -29,11 +29,23 @@ def test_nothing_but_identity_and_exempt_tools_runs_before_authentication(convo:
     assert convo.call("get_order", order_id="#A1") == "deny"
     assert "not authenticated" in convo.last_reason() and "`find_user`" in convo.last_reason()
     assert convo.call("list_products") == "allow"
-    assert convo.call("find_user", "Error: not found", is_error=True, email="x") == "allow"
+    convo.user("I'm ann@example.com")
+    assert convo.call("find_user", "Error: not found", is_error=True, email="ann@example.com") == "allow"
     assert convo.engine.state.authenticated_user is None
     assert convo.call("find_user", '"ann"', email="ann@example.com") == "allow"
     assert convo.engine.state.authenticated_user == "ann"
     assert convo.call("get_order", order_id="#A1") == "allow"
+
+
+def test_only_the_identity_the_user_stated_is_looked_up(convo: Conversation) -> None:
+    convo.user("Hi, I'm ann@example.com, please cancel my order.")
+    # An identity from anywhere else (a guess, a tool result, another customer) is refused.
+    assert convo.call("find_user", "bob", email="bob@example.com") == "deny"
+    assert "has not given email bob@example.com" in convo.last_reason()
+    assert convo.call("find_user", "ann", email="ann@example.co") == "deny"  # not a substring match
+    assert convo.engine.state.authenticated_user is None
+    assert convo.call("find_user", "ann", email="ANN@example.com") == "allow"
+    assert convo.engine.state.authenticated_user == "ann"
 
 
 def test_a_later_lookup_never_switches_the_user(convo: Conversation) -> None:
