@@ -36,25 +36,28 @@ AFFIRM = (
 AFFIRM_CJK = (
     "はい", "ええ", "うん", "お願いします", "お願い", "了解", "承知", "そうです", "進めて",
     "是的", "是", "好的", "好", "可以", "对", "對", "确认", "確認", "当然", "同意", "请继续",
-    "네", "예", "좋아요", "좋습니다", "확인", "그래요", "진행해",
+    "네", "예", "좋아요", "좋습니다", "확인", "그래요", "진행해", "👍", "👌", "✅", "🆗",
 )
 
-# Said with a negative word, but meaning yes or giving a reason for the change: removed before the
-# negation check. "I don't need it" is a reason; "I don't want to" (a verb follows) is a refusal.
-BENIGN = (
-    r"no problem", r"no problems", r"not a problem", r"no worries", r"no rush", r"no hurry",
-    r"no doubt", r"without a doubt", r"why not", r"can'?t wait", r"cannot wait", r"can not wait",
+# Said with a negative word, but meaning yes: read as "ok" before the negation check.
+AGREE_IDIOM = (
+    r"no problem", r"no problems", r"not a problem", r"no worries", r"why not", r"pas de problème",
+    r"pas de souci", r"sin problema", r"no hay problema", r"kein problem", r"nessun problema", r"sem problema",
+    r"без проблем", r"没问题", r"沒問題", r"問題ない", r"問題ありません", r"문제 없어요", r"문제없어요",
+)
+# Said with a negative word, but giving a reason for the change or a feeling about it: removed
+# before the negation check. "I don't need it" is a reason; "I don't want to" or "I don't need you
+# to" (an action follows) is a refusal.
+REASON_IDIOM = (
+    r"no rush", r"no hurry", r"no doubt", r"without a doubt", r"can'?t wait", r"cannot wait", r"can not wait",
     r"(?:i|we)(?: really| just| simply| truly)? (?:don'?t|do not|won'?t|will not|no longer|can'?t|cannot) "
-    r"(?:need|want|use|require)(?! to\b)(?: (?:it|them|this|that|those|these|the \w+|my \w+|any of (?:it|them)))?"
-    r"(?: any ?more| any longer)?",
+    r"(?:need|want|use|require)(?! (?:to|you|u|anyone|anybody|someone|that done|this done|it done)\b)"
+    r"(?: (?:it|them|this|that|those|these|the \w+|my \w+|any of (?:it|them)))?(?: any ?more| any longer)?",
     r"(?:it'?s|it is|they'?re|they are|that'?s|that is) (?:not|no longer) (?:needed|necessary|required)"
     r"(?: any ?more)?",
     r"no longer (?:needed|necessary|required)", r"not needed any ?more",
     r"(?:i|we) (?:can'?t|cannot|won'?t be able to) make (?:it|the trip|that trip|the flight)",
     r"(?:i'?m|i am|we'?re|we are) not (?:going|traveling|travelling|flying)(?: any ?more)?",
-    r"pas de problème", r"pas de souci", r"sin problema", r"no hay problema", r"kein problem",
-    r"nessun problema", r"sem problema", r"без проблем", r"没问题", r"沒問題", r"問題ない", r"問題ありません",
-    r"문제 없어요", r"문제없어요",
 )
 
 NEGATE = (

@@ -35,7 +35,9 @@ _ASK_CJK = lexicon.pieces(lexicon.ASK_CJK)
 _ASK_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, lexicon.ASK_START), key=len, reverse=True))
                         + r")(?![\w'])")
 _FILLER = re.compile(r"^(?:(?:" + "|".join(map(re.escape, lexicon.FILLER)) + r")(?![\w'])\s*)+")
-_BENIGN = re.compile(r"(?<![\w'])(?:" + "|".join(lexicon.BENIGN) + r")(?![\w'])")
+_AGREE_IDIOM = re.compile(r"(?<![\w'])(?:" + "|".join(lexicon.AGREE_IDIOM) + r")(?![\w'])")
+_REASON_IDIOM = re.compile(r"(?<![\w'])(?:" + "|".join(lexicon.REASON_IDIOM) + r")(?![\w'])")
+_DRAWN_OUT_YES = re.compile(r"(?<!\w)(?:ye+s+|yea+h+|ye+p+|o+k+a+y+)(?!\w)")
 _CLAUSE = re.compile(r"[,.;:!\n\u2014\u2013\u3002\uff0c\uff01]+|\s-\s|\s(?:and|but|so|then)\s")
 # "si" is yes in Spanish and Italian only as a whole answer ("Si, claro"); before a clause it is "if".
 _SI_ANSWER = re.compile(r"^s[iì]\s*(?:[,.!]|$)")
@@ -79,13 +81,14 @@ class KeywordYesDetector:
         if any(mark in reply for mark in _QUESTION_MARKS):
             return "it asks a question"
         si_answer = _SI_ANSWER.match(reply) is not None
-        rest = _BENIGN.sub(" ", reply)
+        rest = _REASON_IDIOM.sub(" ", _AGREE_IDIOM.sub(" ok ", reply))
         if _SARCASM.search(rest):
             return "it reads as sarcasm"
         if _NEGATE.search(rest) or _NEGATE_CJK.search(rest):
             return "it says no or not"
         conditional = _CONDITION.search(rest) or _CONDITION_CJK.search(rest)
-        if conditional or (_SI_IF.search(rest) and not si_answer):
+        # a leading "si" that is the answer is not "if"; a later one is
+        if conditional or _SI_IF.search(_SI_ANSWER.sub(" ", rest, count=1) if si_answer else rest):
             return "it sets a condition"
         if _HEDGE.search(rest) or _HEDGE_CJK.search(rest):
             return "it hedges, defers or changes the request"
@@ -98,7 +101,7 @@ class KeywordYesDetector:
         retracting = [w for w in lexicon.RETRACT if re.search(rf"(?<![\w']){re.escape(w)}", rest)]
         if any(not any(term.startswith(w) or w.startswith(term) for term in action) for w in retracting):
             return "it takes a request back"
-        if not (_AFFIRM.search(rest) or _AFFIRM_CJK.search(rest) or si_answer):
+        if not (_AFFIRM.search(rest) or _AFFIRM_CJK.search(rest) or _DRAWN_OUT_YES.search(rest) or si_answer):
             return "it has no yes in it"
         return None
 
