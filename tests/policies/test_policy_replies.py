@@ -32,9 +32,9 @@ PROPOSALS = {
 }
 
 
-def corpus() -> list[tuple[str, str, str]]:
+def corpus(path: Path = CORPUS) -> list[tuple[str, str, str]]:
     rows = []
-    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         label, kind, reply = line.split("\t", 2)
@@ -81,3 +81,20 @@ def test_error_rates_on_the_reply_corpus(capsys: pytest.CaptureFixture[str]) -> 
                                    "Yes, cancel that reservation.", "Absolutely, I can't wait to get the refund."])
 def test_what_customers_say_is_accepted(reply: str) -> None:
     assert released(gate(), "cancel", reply)
+
+
+def test_error_rates_on_the_held_out_replies(capsys: pytest.CaptureFixture[str]) -> None:
+    rule = gate()
+    rows = corpus(CORPUS.with_name("replies_heldout.tsv"))
+    wrong_accepts = [(k, r) for label, k, r in rows if label == "no" and released(rule, k, r)]
+    wrong_denials = [(k, r) for label, k, r in rows if label == "yes" and not released(rule, k, r)]
+    yes, no = sum(label == "yes" for label, _, _ in rows), sum(label == "no" for label, _, _ in rows)
+    with capsys.disabled():
+        print(f"\nheld-out replies: {len(rows)} ({yes} yes, {no} not yes); "
+              f"false accepts {len(wrong_accepts)}/{no} ({len(wrong_accepts) / no:.1%}), "
+              f"false denials {len(wrong_denials)}/{yes} ({len(wrong_denials) / yes:.1%})")
+        for kind, reply in wrong_accepts:
+            print(f"  false accept [{kind}]: {reply!r}")
+        for kind, reply in wrong_denials:
+            print(f"  false denial [{kind}]: {reply!r}")
+    assert len(wrong_accepts) / no <= 0.05, wrong_accepts
