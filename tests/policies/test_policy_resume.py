@@ -15,8 +15,8 @@ from m1agent.policies.tau.domain import TauDomain, TauView
 from m1agent.policies.tau.journal import Journal
 
 from m1agent import Agent
-from m1agent.events import PolicyStateChanged
 from m1agent.backends.vllm import VLLM
+from m1agent.events import PolicyStateChanged
 from m1agent.messages import ToolResultMessage
 from m1agent.testing import VLLMServer
 
