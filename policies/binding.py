@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 _MONTHS = {
@@ -109,6 +110,12 @@ class Prose:
         if year is not None and year < 100:
             year += 2000
         return (year, month, day) if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+    @staticmethod
+    @lru_cache(maxsize=512)
+    def of(text: str) -> Prose:
+        """The prepared ``text``, shared: a proposal is read again for each call it is checked against."""
+        return Prose(text)
 
     # --- lookups ------------------------------------------------------------------------------
 

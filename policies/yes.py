@@ -42,7 +42,8 @@ _CLAUSE = re.compile(r"[,.;:!\n\u2014\u2013\u3002\uff0c\uff01]+|\s-\s|\s(?:and|b
 # "si" is yes in Spanish and Italian only as a whole answer ("Si, claro"); before a clause it is "if".
 _SI_ANSWER = re.compile(r"^s[iì]\s*(?:[,.!]|$)")
 _SI_IF = re.compile(r"(?<![\w'])s[ie](?![\w'])")
-_NOT_A_WORD = re.compile(r"[^\w']+")
+_RETRACT = re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, lexicon.RETRACT), key=len, reverse=True))
+                      + ")")
 _QUESTION_MARKS = ("?", "\uff1f", "\u00bf")
 
 
@@ -98,7 +99,7 @@ class KeywordYesDetector:
             clause = _FILLER.sub("", clause.strip())
             if _ASK_START.match(clause) or _ASK_CJK.search(clause):
                 return "it asks a question"
-        retracting = [w for w in lexicon.RETRACT if re.search(rf"(?<![\w']){re.escape(w)}", rest)]
+        retracting = _RETRACT.findall(rest)
         if any(not any(term.startswith(w) or w.startswith(term) for term in action) for w in retracting):
             return "it takes a request back"
         if not (_AFFIRM.search(rest) or _AFFIRM_CJK.search(rest) or _DRAWN_OUT_YES.search(rest) or si_answer):

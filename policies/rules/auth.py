@@ -49,6 +49,13 @@ class AuthSource:
         return None
 
 
+def _said(messages: list[str], name: str, value: str) -> bool:
+    """Whether one of the user's ``messages`` states ``value`` as a whole value. A plain substring
+    test picks the few messages worth parsing, so a long conversation stays cheap."""
+    needle = value.strip().lower().lstrip("#")
+    return any(states(Prose(text), name, value) for text in messages if needle in text.lower())
+
+
 class Authentication(Rule):
     """No tool but the authenticating and exempt ones runs before a user is authenticated.
 
@@ -88,9 +95,8 @@ class Authentication(Rule):
         given = {k: v for k, v in arguments.items() if isinstance(v, str) and v.strip()}
         if not given:
             return None
-        said = Prose("\n".join(m.content for m in ctx.history if isinstance(m, UserMessage)
-                                and isinstance(m.content, str)))
-        unstated = [f"{k} {v}" for k, v in given.items() if not states(said, k, v)]
+        said = [m.content for m in ctx.history if isinstance(m, UserMessage) and isinstance(m.content, str)]
+        unstated = [f"{k} {v}" for k, v in given.items() if not _said(said, k, v)]
         if not unstated:
             return None
         return Decision.deny(

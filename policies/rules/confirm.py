@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from m1agent.policies.binding import Prose, leaves, states
@@ -44,8 +45,17 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") else word
 
 
+@lru_cache(maxsize=256)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")")
+
+
 def _names(text: str, terms: Iterable[str]) -> bool:
-    return any(re.search(rf"(?<![\w]){re.escape(term)}", text) for term in terms)
+    """Whether ``text`` has a word starting with one of ``terms`` ("cancel" in "cancellation")."""
+    pattern = _terms_pattern(tuple(terms))
+    return pattern is not None and pattern.search(text) is not None
 
 
 class ConfirmationGate(Rule):
@@ -138,11 +148,11 @@ class ConfirmationGate(Rule):
             why = None if agreed else "it is not an explicit yes"
         if why:
             return str(why)
-        text = Prose(reply).text
+        said, asked = Prose.of(reply), Prose.of(proposal)
+        text = said.text
         others = [t for other, words in self._distinctive(ctx).items() if other != tool for t in words]
         if _names(text, others) and not _names(text, terms):
             return "it asks for a different change than the one your message states"
-        said, asked = Prose(reply), Prose(proposal)
         # digits only: "one" or "no" in a reply is rarely a value
         new = [str(int(n) if n.is_integer() else n) for n, at in said.numbers
                if said.text[at:at + 1].isdigit() and not asked.has_number(n)]
@@ -154,7 +164,7 @@ class ConfirmationGate(Rule):
 
     def _proposal_problem(self, call: ToolCallPart, proposal: str, terms: Sequence[str],
                           ctx: PolicyContext) -> str | None:
-        prose = Prose(proposal)
+        prose = Prose.of(proposal)
         if not _names(prose.text, terms):
             return f"your message did not say it will {'/'.join(terms)}"
         sentences = [s.strip() for s in _SENTENCES.split(prose.text) if s.strip()]
