@@ -55,7 +55,8 @@ REASON_IDIOM = (
     r"(?: (?:it|them|this|that|those|these|the \w+|my \w+|any of (?:it|them)))?(?: any ?more| any longer)?",
     r"(?:it'?s|it is|they'?re|they are|that'?s|that is) (?:not|no longer) (?:needed|necessary|required)"
     r"(?: any ?more)?",
-    r"no longer (?:needed|necessary|required)", r"not needed any ?more",
+    r"no longer (?:needed|necessary|required)", r"not needed any ?more", r"no need (?:for|to keep) (?:it|them|this|that)",
+    r"(?:i|we) (?:won'?t|will not) be (?:needing|using) (?:it|them|this|that)", r"(?:i|we) have no use for (?:it|them)",
     r"(?:i|we) (?:can'?t|cannot|won'?t be able to) make (?:it|the trip|that trip|the flight)",
     r"(?:i'?m|i am|we'?re|we are) not (?:going|traveling|travelling|flying)(?: any ?more)?",
 )
@@ -86,6 +87,7 @@ HEDGE = (
     "kind of", "sort of", "kinda", "sorta", "rather", "but", "however", "although", "though", "except",
     "instead", "only", "also", "as well", "plus", "too", "in addition", "additionally", "other", "another",
     "different", "switch", "prefer", "make it", "use my", "use the", "not yet", "hopefully", "i hope",
+    "put it on", "charge it", "charge to", "pay with", "bill it", "bill my",
     "peut-être", "attendez", "attends", "je pense", "je crois", "plus tard", "d'abord", "mais", "quizás",
     "quizá", "tal vez", "espera", "espere", "creo", "luego", "primero", "pero", "vielleicht", "warte",
     "warten", "moment", "ich glaube", "später", "zuerst", "aber", "forse", "aspetta", "aspetti", "penso",
@@ -125,11 +127,18 @@ FACT = (
     "my name is", "my email is", "my user id is", "my id is", "that's me", "it's me", "that's mine",
     "it's mine", "that one is mine", "i booked it", "i made that booking",
 )
+# "my reservation number is ...", "my card is ...": a statement about the customer's details.
+FACT_PATTERN = r"\bmy(?: \w+){1,3} (?:is|are|was)\b"
 
-# Verbs that take a request back, unless they name the very action proposed ("yes, cancel it" to a
-# proposed cancellation).
-RETRACT = ("cancel", "stop", "abort", "undo", "forget", "scratch", "nevermind", "never mind", "drop",
-           "annul", "arrête", "annule", "cancela", "stopp", "storniere", "annulla", "отмени")
+# Verbs that take a request back, by the English word for what they do, unless that word names the
+# very action proposed ("yes, cancel it" and "oui, annulez-la" to a proposed cancellation).
+RETRACT = {
+    "cancel": ("cancel", "annul", "annule", "cancela", "cancele", "storn", "annulla", "отмени", "отменить",
+               "取消", "キャンセル", "취소"),
+    "stop": ("stop", "abort", "arrête", "arrêtez", "stopp", "ferma", "стоп", "停"),
+    "undo": ("undo", "forget", "scratch", "nevermind", "never mind", "drop"),
+}
+RETRACT_WORDS = tuple(word for words in RETRACT.values() for word in words)
 
 FILLER = ("ok", "okay", "so", "and", "also", "well", "oh", "um", "yes", "yeah", "sure", "then", "alright",
           "great", "perfect", "fine", "y", "et", "y", "und", "e", "и")

@@ -42,8 +42,9 @@ _CLAUSE = re.compile(r"[,.;:!\n\u2014\u2013\u3002\uff0c\uff01]+|\s-\s|\s(?:and|b
 # "si" is yes in Spanish and Italian only as a whole answer ("Si, claro"); before a clause it is "if".
 _SI_ANSWER = re.compile(r"^s[iì]\s*(?:[,.!]|$)")
 _SI_IF = re.compile(r"(?<![\w'])s[ie](?![\w'])")
-_RETRACT = re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, lexicon.RETRACT), key=len, reverse=True))
-                      + ")")
+_RETRACT = {concept: re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, words)) + ")")
+            for concept, words in lexicon.RETRACT.items()}
+_FACT_PATTERN = re.compile(lexicon.FACT_PATTERN)
 _QUESTION_MARKS = ("?", "\uff1f", "\u00bf")
 
 
@@ -93,14 +94,14 @@ class KeywordYesDetector:
             return "it sets a condition"
         if _HEDGE.search(rest) or _HEDGE_CJK.search(rest):
             return "it hedges, defers or changes the request"
-        if _FACT.search(rest):
+        if _FACT.search(rest) or _FACT_PATTERN.search(rest):
             return "it answers a question about facts, not the proposed change"
         for clause in _CLAUSE.split(rest):
             clause = _FILLER.sub("", clause.strip())
             if _ASK_START.match(clause) or _ASK_CJK.search(clause):
                 return "it asks a question"
-        retracting = _RETRACT.findall(rest)
-        if any(not any(term.startswith(w) or w.startswith(term) for term in action) for w in retracting):
+        retracting = [concept for concept, pattern in _RETRACT.items() if pattern.search(rest)]
+        if any(not any(term.startswith(c) or c.startswith(term) for term in action) for c in retracting):
             return "it takes a request back"
         if not (_AFFIRM.search(rest) or _AFFIRM_CJK.search(rest) or _DRAWN_OUT_YES.search(rest) or si_answer):
             return "it has no yes in it"
