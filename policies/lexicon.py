@@ -55,7 +55,8 @@ REASON_IDIOM = (
     r"(?: (?:it|them|this|that|those|these|the \w+|my \w+|any of (?:it|them)))?(?: any ?more| any longer)?",
     r"(?:it'?s|it is|they'?re|they are|that'?s|that is) (?:not|no longer) (?:needed|necessary|required)"
     r"(?: any ?more)?",
-    r"no longer (?:needed|necessary|required)", r"not needed any ?more", r"no need (?:for|to keep) (?:it|them|this|that)",
+    r"no longer (?:needed|necessary|required)", r"not needed any ?more",
+    r"no need (?:for|to keep) (?:it|them|this|that)",
     r"(?:i|we) (?:won'?t|will not) be (?:needing|using) (?:it|them|this|that)", r"(?:i|we) have no use for (?:it|them)",
     r"(?:i|we) (?:can'?t|cannot|won'?t be able to) make (?:it|the trip|that trip|the flight)",
     r"(?:i'?m|i am|we'?re|we are) not (?:going|traveling|travelling|flying)(?: any ?more)?",
